@@ -1,0 +1,362 @@
+//! The canonical chain: head, world state and the store behind them.
+//!
+//! [`Chain`] is the only writer of blocks. [`Chain::build_block`] executes transactions on
+//! the latest state, seals a header that commits to the transactions, receipts, logs bloom
+//! and state root, and commits block and state to disk in one atomic write before the new
+//! head becomes visible. On open it checks that the stored state hashes to the head's state
+//! root, so a damaged data directory is refused instead of served.
+
+use crate::config::ChainConfig;
+use crate::execution::{BlockContext, BlockExecutor, ExecutedBlock, LedgerDb};
+use crate::genesis::Genesis;
+use crate::state::{AccountChange, AccountInfo, StateDiff, WorldState};
+use crate::store::{BlockWrite, Store, StoreError, StoredBlock, TxLocation};
+use crate::token::VestingSchedule;
+use crate::tx::{TxError, VerifiedTx};
+use alloy_consensus::proofs::{calculate_receipt_root, calculate_transaction_root};
+use alloy_consensus::{BlockBody, EMPTY_OMMER_ROOT_HASH, Header, ReceiptEnvelope};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Failures of the chain itself (not of a transaction).
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Genesis(#[from] crate::genesis::GenesisError),
+    #[error(
+        "the data directory holds another chain (genesis {stored}), not the one requested (genesis {requested}); use another --data-dir"
+    )]
+    GenesisMismatch { stored: B256, requested: B256 },
+    #[error(
+        "stored state does not match the head's state root: computed {computed}, header says {expected}"
+    )]
+    StateRootMismatch { computed: B256, expected: B256 },
+    #[error("stored head block {0} is missing")]
+    MissingHead(B256),
+}
+
+/// A block with its hash and the senders of its transactions.
+#[derive(Clone, Debug)]
+pub struct SealedBlock {
+    pub hash: B256,
+    pub block: StoredBlock,
+    pub senders: Vec<Address>,
+}
+
+/// What building a block did.
+#[derive(Debug)]
+pub struct BuiltBlock {
+    pub hash: B256,
+    pub number: u64,
+    /// Transactions that could not be included, with the reason.
+    pub rejected: Vec<(VerifiedTx, TxError)>,
+}
+
+/// The canonical chain of one engine instance.
+pub struct Chain {
+    genesis: Genesis,
+    vesting: BTreeMap<Address, VestingSchedule>,
+    store: Store,
+    state: WorldState,
+    head: Header,
+    head_hash: B256,
+}
+
+impl Chain {
+    /// Opens the chain in `path`, creating it from `genesis` if the directory is new.
+    pub fn open(path: &Path, genesis: Genesis) -> Result<Self, ChainError> {
+        genesis.validate()?;
+        let store = Store::open(path)?;
+        let (genesis_block, genesis_diff) = genesis_block(&genesis);
+        let genesis_hash = genesis_block.header.hash_slow();
+        if let Some(stored) = store.genesis()? {
+            let stored_hash = genesis_block_hash(&stored);
+            if stored_hash != genesis_hash {
+                return Err(ChainError::GenesisMismatch {
+                    stored: stored_hash,
+                    requested: genesis_hash,
+                });
+            }
+        } else {
+            store.commit_genesis(&genesis, &genesis_block, genesis_hash, &genesis_diff)?;
+        }
+        let (_, head_hash) = store.head()?.ok_or(ChainError::MissingHead(genesis_hash))?;
+        let head = store
+            .block(&head_hash)?
+            .ok_or(ChainError::MissingHead(head_hash))?
+            .header;
+        let mut state = store.load_state()?;
+        let computed = state.state_root();
+        if computed != head.state_root {
+            return Err(ChainError::StateRootMismatch {
+                computed,
+                expected: head.state_root,
+            });
+        }
+        Ok(Self {
+            vesting: genesis.vesting(),
+            genesis,
+            store,
+            state,
+            head,
+            head_hash,
+        })
+    }
+
+    pub fn config(&self) -> &ChainConfig {
+        &self.genesis.config
+    }
+
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    pub fn vesting(&self) -> &BTreeMap<Address, VestingSchedule> {
+        &self.vesting
+    }
+
+    pub fn head(&self) -> &Header {
+        &self.head
+    }
+
+    pub fn head_hash(&self) -> B256 {
+        self.head_hash
+    }
+
+    pub fn state(&self) -> &WorldState {
+        &self.state
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// revm's view of the latest state.
+    pub fn ledger(&self) -> LedgerDb<'_> {
+        LedgerDb {
+            state: &self.state,
+            store: &self.store,
+        }
+    }
+
+    /// Base fee the next block will charge.
+    pub fn next_base_fee(&self) -> u64 {
+        self.config().next_base_fee(
+            self.head.gas_used,
+            self.head.base_fee_per_gas.unwrap_or_default(),
+        )
+    }
+
+    /// The context the next block executes in, at unix time `now` by `beneficiary`.
+    pub fn next_block_context(&self, now: u64, beneficiary: Address) -> BlockContext {
+        BlockContext {
+            number: self.head.number + 1,
+            // Block times strictly increase, even when blocks come faster than seconds.
+            timestamp: now.max(self.head.timestamp + 1),
+            beneficiary,
+            gas_limit: self.config().block_gas_limit,
+            base_fee: self.next_base_fee(),
+            prevrandao: keccak256(self.head_hash),
+        }
+    }
+
+    /// Executes `candidates` in order on the latest state, seals the block and commits it.
+    pub fn build_block(
+        &mut self,
+        candidates: impl IntoIterator<Item = VerifiedTx>,
+        now: u64,
+        beneficiary: Address,
+    ) -> Result<BuiltBlock, ChainError> {
+        let ctx = self.next_block_context(now, beneficiary);
+        let mut rejected = Vec::new();
+        let executed = {
+            let mut executor = BlockExecutor::new(self.ledger(), ctx, self.config(), &self.vesting);
+            for tx in candidates {
+                if let Err(reason) = executor.execute(tx.clone()) {
+                    rejected.push((tx, reason));
+                }
+            }
+            executor.finish()
+        };
+        let hash = self.commit(ctx, executed)?;
+        Ok(BuiltBlock {
+            hash,
+            number: ctx.number,
+            rejected,
+        })
+    }
+
+    fn commit(&mut self, ctx: BlockContext, executed: ExecutedBlock) -> Result<B256, ChainError> {
+        let ExecutedBlock {
+            transactions,
+            receipts,
+            gas_used,
+            diff,
+        } = executed;
+        let cleared_slots = slots_cleared_by(&self.state, &diff);
+        self.state.apply(&diff);
+        let envelopes: Vec<_> = transactions.iter().map(|tx| tx.envelope.clone()).collect();
+        let senders: Vec<Address> = transactions.iter().map(|tx| tx.sender).collect();
+        let header = Header {
+            parent_hash: self.head_hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: ctx.beneficiary,
+            state_root: self.state.state_root(),
+            transactions_root: calculate_transaction_root(&envelopes),
+            receipts_root: calculate_receipt_root(&receipts),
+            logs_bloom: crate::execution::block_bloom(&receipts),
+            difficulty: U256::ZERO,
+            number: ctx.number,
+            gas_limit: ctx.gas_limit,
+            gas_used,
+            timestamp: ctx.timestamp,
+            extra_data: Bytes::new(),
+            mix_hash: ctx.prevrandao,
+            nonce: Default::default(),
+            base_fee_per_gas: Some(ctx.base_fee),
+            ..Default::default()
+        };
+        let block = StoredBlock {
+            header,
+            body: BlockBody {
+                transactions: envelopes,
+                ommers: Vec::new(),
+                withdrawals: None,
+            },
+        };
+        let hash = block.header.hash_slow();
+        let write = BlockWrite {
+            block: &block,
+            hash,
+            senders: &senders,
+            receipts: &receipts,
+            diff: &diff,
+            cleared_slots: &cleared_slots,
+        };
+        self.store.commit_block(&write)?;
+        self.head = block.header;
+        self.head_hash = hash;
+        Ok(hash)
+    }
+
+    /// Hash of the canonical block at `number`.
+    pub fn hash_by_number(&self, number: u64) -> Result<Option<B256>, ChainError> {
+        if number > self.head.number {
+            return Ok(None);
+        }
+        Ok(self.store.canonical_hash(number)?)
+    }
+
+    /// A canonical or stored block by hash, with its senders.
+    pub fn block_by_hash(&self, hash: &B256) -> Result<Option<SealedBlock>, ChainError> {
+        let Some(block) = self.store.block(hash)? else {
+            return Ok(None);
+        };
+        let senders = self.store.senders(hash)?;
+        Ok(Some(SealedBlock {
+            hash: *hash,
+            block,
+            senders,
+        }))
+    }
+
+    /// A canonical block by number.
+    pub fn block_by_number(&self, number: u64) -> Result<Option<SealedBlock>, ChainError> {
+        match self.hash_by_number(number)? {
+            Some(hash) => self.block_by_hash(&hash),
+            None => Ok(None),
+        }
+    }
+
+    /// The receipts of a block.
+    pub fn receipts(&self, hash: &B256) -> Result<Vec<ReceiptEnvelope>, ChainError> {
+        Ok(self.store.receipts(hash)?)
+    }
+
+    /// Where an included transaction sits.
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<TxLocation>, ChainError> {
+        Ok(self.store.tx_location(hash)?)
+    }
+}
+
+/// Storage slots that disappear because the diff deletes or recreates their account
+/// (slots the recreated account sets again are written by the diff itself).
+fn slots_cleared_by(state: &WorldState, diff: &StateDiff) -> Vec<(Address, U256)> {
+    let mut cleared = Vec::new();
+    for (address, change) in &diff.accounts {
+        let kept = match change {
+            AccountChange::Deleted => None,
+            AccountChange::Updated {
+                storage_cleared: true,
+                storage,
+                ..
+            } => Some(storage),
+            AccountChange::Updated { .. } => continue,
+        };
+        for slot in state.storage_slots(address) {
+            if kept.is_none_or(|storage| !storage.contains_key(&slot)) {
+                cleared.push((*address, slot));
+            }
+        }
+    }
+    cleared
+}
+
+/// Block zero and the state it creates.
+fn genesis_block(genesis: &Genesis) -> (StoredBlock, StateDiff) {
+    let mut diff = StateDiff::default();
+    for (address, account) in &genesis.alloc {
+        let mut info = AccountInfo {
+            nonce: account.nonce,
+            balance: account.balance,
+            ..Default::default()
+        };
+        if let Some(code) = &account.code {
+            info.code_hash = keccak256(code);
+            diff.code.insert(info.code_hash, code.clone());
+        }
+        let storage = account
+            .storage
+            .iter()
+            .map(|(slot, value)| (U256::from_be_bytes(slot.0), U256::from_be_bytes(value.0)))
+            .collect();
+        diff.accounts.insert(
+            *address,
+            AccountChange::Updated {
+                info,
+                storage_cleared: false,
+                storage,
+            },
+        );
+    }
+    let mut state = WorldState::default();
+    state.apply(&diff);
+    let header = Header {
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        state_root: state.state_root(),
+        transactions_root: alloy_trie::EMPTY_ROOT_HASH,
+        receipts_root: alloy_trie::EMPTY_ROOT_HASH,
+        gas_limit: genesis.config.block_gas_limit,
+        timestamp: genesis.timestamp,
+        extra_data: genesis.extra_data.clone(),
+        base_fee_per_gas: Some(genesis.base_fee_per_gas),
+        ..Default::default()
+    };
+    let block = StoredBlock {
+        header,
+        body: BlockBody {
+            transactions: Vec::new(),
+            ommers: Vec::new(),
+            withdrawals: None,
+        },
+    };
+    (block, diff)
+}
+
+/// The hash of the block a genesis produces; it identifies the chain.
+pub fn genesis_block_hash(genesis: &Genesis) -> B256 {
+    genesis_block(genesis).0.header.hash_slow()
+}

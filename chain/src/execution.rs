@@ -1,0 +1,412 @@
+//! Executing transactions with revm over the ledger's state.
+//!
+//! [`LedgerDb`] is the one seam between revm and our state: it reads the latest
+//! [`WorldState`] and canonical block hashes. A [`BlockExecutor`] runs a block's transactions
+//! one after another in a revm journal over that view, applies the rules revm does not know
+//! (the team lock-up), and turns the result into receipts and a [`StateDiff`]. [`call`] runs a
+//! read-only call for `eth_call` and `eth_estimateGas`.
+//!
+//! Fees: the base fee is burned (revm credits nobody with it) and the priority fee goes to
+//! the block's beneficiary, as `docs/src/token.md` sets out.
+
+use crate::config::ChainConfig;
+use crate::state::{AccountChange, AccountInfo, StateDiff, WorldState};
+use crate::store::Store;
+use crate::token::VestingSchedule;
+use crate::tx::{SPEC, TxError, VerifiedTx, max_cost, tx_env};
+use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, TxType};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256};
+use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction};
+use revm::context::{BlockEnv, CfgEnv, TxEnv};
+use revm::database::{AccountState, CacheDB};
+use revm::database_interface::{DBErrorMarker, DatabaseRef};
+use revm::state::{AccountInfo as RevmAccountInfo, Bytecode};
+use revm::{Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
+use std::collections::BTreeMap;
+
+/// A state read that failed (only block-hash lookups touch the disk).
+#[derive(Debug, thiserror::Error)]
+#[error("state read failed: {0}")]
+pub struct StateReadError(String);
+
+impl DBErrorMarker for StateReadError {}
+
+/// Read-only view of the latest state and chain for revm.
+#[derive(Clone, Copy)]
+pub struct LedgerDb<'a> {
+    pub state: &'a WorldState,
+    pub store: &'a Store,
+}
+
+impl DatabaseRef for LedgerDb<'_> {
+    type Error = StateReadError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<RevmAccountInfo>, Self::Error> {
+        Ok(self.state.account(&address).map(|info| RevmAccountInfo {
+            balance: info.balance,
+            nonce: info.nonce,
+            code_hash: info.code_hash,
+            code: None,
+            ..Default::default()
+        }))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        let code = self
+            .state
+            .code(&code_hash)
+            .ok_or_else(|| StateReadError(format!("no code for hash {code_hash}")))?;
+        Ok(Bytecode::new_raw(code))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
+        Ok(self.state.storage(&address, index))
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
+        self.store
+            .canonical_hash(number)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| StateReadError(e.to_string()))
+    }
+}
+
+/// The block-level context transactions execute in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockContext {
+    pub number: u64,
+    pub timestamp: u64,
+    pub beneficiary: Address,
+    pub gas_limit: u64,
+    pub base_fee: u64,
+    pub prevrandao: B256,
+}
+
+impl BlockContext {
+    fn env(&self) -> BlockEnv {
+        BlockEnv {
+            number: U256::from(self.number),
+            beneficiary: self.beneficiary,
+            timestamp: U256::from(self.timestamp),
+            gas_limit: self.gas_limit,
+            basefee: self.base_fee,
+            difficulty: U256::ZERO,
+            prevrandao: Some(self.prevrandao),
+            blob_excess_gas_and_price: Some(
+                revm::context_interface::block::BlobExcessGasAndPrice::new(
+                    0,
+                    revm::primitives::eip4844::BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN,
+                ),
+            ),
+            ..Default::default()
+        }
+    }
+}
+
+fn cfg(config: &ChainConfig) -> CfgEnv {
+    let mut cfg = CfgEnv::new_with_spec(SPEC);
+    cfg.chain_id = config.chain_id;
+    cfg
+}
+
+type LedgerEvm<'a> = revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<LedgerDb<'a>>>>;
+
+fn build_evm<'a>(view: LedgerDb<'a>, block: &BlockContext, cfg: CfgEnv) -> LedgerEvm<'a> {
+    Context::mainnet()
+        .with_db(CacheDB::new(view))
+        .with_block(block.env())
+        .with_cfg(cfg)
+        .build_mainnet()
+}
+
+/// The result of executing a block's transactions.
+#[derive(Debug)]
+pub struct ExecutedBlock {
+    pub transactions: Vec<VerifiedTx>,
+    pub receipts: Vec<ReceiptEnvelope>,
+    pub gas_used: u64,
+    pub diff: StateDiff,
+}
+
+/// Runs transactions one by one on top of the latest state, for one block.
+pub struct BlockExecutor<'a> {
+    evm: LedgerEvm<'a>,
+    block: BlockContext,
+    vesting: &'a BTreeMap<Address, VestingSchedule>,
+    executed: ExecutedBlock,
+}
+
+impl<'a> BlockExecutor<'a> {
+    pub fn new(
+        view: LedgerDb<'a>,
+        block: BlockContext,
+        config: &ChainConfig,
+        vesting: &'a BTreeMap<Address, VestingSchedule>,
+    ) -> Self {
+        Self {
+            evm: build_evm(view, &block, cfg(config)),
+            block,
+            vesting,
+            executed: ExecutedBlock {
+                transactions: Vec::new(),
+                receipts: Vec::new(),
+                gas_used: 0,
+                diff: StateDiff::default(),
+            },
+        }
+    }
+
+    /// Gas still available in the block.
+    pub fn gas_left(&self) -> u64 {
+        self.block.gas_limit - self.executed.gas_used
+    }
+
+    /// Executes one transaction and keeps its effects, or refuses it and changes nothing.
+    pub fn execute(&mut self, tx: VerifiedTx) -> Result<(), TxError> {
+        if alloy_consensus::Transaction::gas_limit(&tx.envelope) > self.gas_left() {
+            return Err(TxError::GasLimitExceedsBlock {
+                gas: alloy_consensus::Transaction::gas_limit(&tx.envelope),
+                limit: self.gas_left(),
+            });
+        }
+        self.check_vesting(&tx)?;
+        let result = self
+            .evm
+            .transact_commit(tx_env(&tx.envelope, tx.sender))
+            .map_err(to_tx_error)?;
+        self.executed.gas_used += result.tx_gas_used();
+        let success = result.is_success();
+        // A reverted or halted transaction leaves no logs in its receipt.
+        let logs = if success {
+            result.into_logs()
+        } else {
+            Vec::new()
+        };
+        let receipt = Receipt {
+            status: Eip658Value::Eip658(success),
+            cumulative_gas_used: self.executed.gas_used,
+            logs,
+        };
+        let receipt = envelope_receipt(tx.envelope.tx_type(), receipt);
+        self.executed.receipts.push(receipt);
+        self.executed.transactions.push(tx);
+        Ok(())
+    }
+
+    fn check_vesting(&mut self, tx: &VerifiedTx) -> Result<(), TxError> {
+        let Some(schedule) = self.vesting.get(&tx.sender) else {
+            return Ok(());
+        };
+        let balance = revm::Database::basic(&mut self.evm.ctx.journaled_state.database, tx.sender)
+            .map_err(|e| TxError::Rejected(e.to_string()))?
+            .map_or(U256::ZERO, |info| info.balance);
+        vesting_check(tx, schedule, balance, self.block.timestamp)
+    }
+
+    /// Ends the block: the executed transactions, their receipts and the state they change.
+    pub fn finish(mut self) -> ExecutedBlock {
+        let cache = &self.evm.ctx.journaled_state.database.cache;
+        let mut diff = StateDiff::default();
+        for (address, account) in &cache.accounts {
+            let change = match account.account_state {
+                AccountState::None => continue,
+                AccountState::NotExisting => AccountChange::Deleted,
+                AccountState::Touched | AccountState::StorageCleared => {
+                    let info = AccountInfo {
+                        nonce: account.info.nonce,
+                        balance: account.info.balance,
+                        code_hash: account.info.code_hash,
+                    };
+                    let storage_cleared = account.account_state == AccountState::StorageCleared;
+                    let storage: BTreeMap<U256, U256> =
+                        account.storage.iter().map(|(k, v)| (*k, *v)).collect();
+                    if info.is_empty() && storage.values().all(U256::is_zero) {
+                        AccountChange::Deleted
+                    } else {
+                        AccountChange::Updated {
+                            info,
+                            storage_cleared,
+                            storage,
+                        }
+                    }
+                }
+            };
+            diff.accounts.insert(*address, change);
+        }
+        for (hash, code) in &cache.contracts {
+            if !code.is_empty() {
+                diff.code.insert(*hash, code.original_bytes());
+            }
+        }
+        self.executed.diff = diff;
+        self.executed
+    }
+}
+
+/// The team lock-up: a locked account may not spend into its still-locked balance.
+pub fn vesting_check(
+    tx: &VerifiedTx,
+    schedule: &VestingSchedule,
+    balance: U256,
+    now: u64,
+) -> Result<(), TxError> {
+    let locked = schedule.locked(now);
+    let spendable = balance.saturating_sub(locked);
+    let want = max_cost(&tx.envelope);
+    if want > spendable {
+        return Err(TxError::VestingLocked {
+            address: tx.sender,
+            locked,
+            spendable,
+            want,
+        });
+    }
+    Ok(())
+}
+
+fn envelope_receipt(ty: TxType, receipt: Receipt) -> ReceiptEnvelope {
+    let with_bloom = receipt.with_bloom();
+    match ty {
+        TxType::Legacy => ReceiptEnvelope::Legacy(with_bloom),
+        TxType::Eip2930 => ReceiptEnvelope::Eip2930(with_bloom),
+        TxType::Eip1559 => ReceiptEnvelope::Eip1559(with_bloom),
+        TxType::Eip4844 => ReceiptEnvelope::Eip4844(with_bloom),
+        TxType::Eip7702 => ReceiptEnvelope::Eip7702(with_bloom),
+    }
+}
+
+fn to_tx_error(error: EVMError<StateReadError>) -> TxError {
+    match error {
+        EVMError::Transaction(invalid) => match invalid {
+            InvalidTransaction::NonceTooLow { tx, state } => TxError::NonceTooLow {
+                expected: state,
+                got: tx,
+            },
+            InvalidTransaction::NonceTooHigh { tx, state } => TxError::NonceTooHigh {
+                expected: state,
+                got: tx,
+                gap: 0,
+            },
+            InvalidTransaction::LackOfFundForMaxFee { fee, balance } => {
+                TxError::InsufficientFunds {
+                    address: Address::ZERO,
+                    have: *balance,
+                    want: *fee,
+                }
+            }
+            other => TxError::Rejected(other.to_string()),
+        },
+        other => TxError::Rejected(other.to_string()),
+    }
+}
+
+/// What a read-only call asks for (the fields of `eth_call`'s transaction object).
+#[derive(Clone, Debug, Default)]
+pub struct CallRequest {
+    pub from: Option<Address>,
+    pub to: Option<Address>,
+    pub gas: Option<u64>,
+    pub gas_price: Option<u128>,
+    pub max_fee_per_gas: Option<u128>,
+    pub max_priority_fee_per_gas: Option<u128>,
+    pub value: Option<U256>,
+    pub input: Bytes,
+    pub nonce: Option<u64>,
+    pub access_list: Option<alloy_eips::eip2930::AccessList>,
+}
+
+/// How a call ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    Success {
+        output: Bytes,
+        gas_used: u64,
+        logs: Vec<Log>,
+    },
+    Revert {
+        output: Bytes,
+        gas_used: u64,
+    },
+    Halt {
+        reason: String,
+        gas_used: u64,
+    },
+}
+
+impl CallOutcome {
+    pub fn gas_used(&self) -> u64 {
+        match self {
+            Self::Success { gas_used, .. }
+            | Self::Revert { gas_used, .. }
+            | Self::Halt { gas_used, .. } => *gas_used,
+        }
+    }
+}
+
+/// Runs a call against the latest state without keeping its effects.
+pub fn call(
+    view: LedgerDb,
+    block: &BlockContext,
+    config: &ChainConfig,
+    request: &CallRequest,
+    gas_limit: u64,
+) -> Result<CallOutcome, TxError> {
+    let mut cfg = cfg(config);
+    let fee_given = request.gas_price.is_some() || request.max_fee_per_gas.is_some();
+    // As in geth, a call that names no fee pays none and ignores the base fee and nonce.
+    cfg.disable_base_fee = !fee_given;
+    cfg.disable_nonce_check = true;
+    cfg.tx_chain_id_check = false;
+    let mut evm = build_evm(view, block, cfg);
+    let env = TxEnv {
+        tx_type: if request.max_fee_per_gas.is_some() {
+            2
+        } else if request.access_list.is_some() {
+            1
+        } else {
+            0
+        },
+        caller: request.from.unwrap_or_default(),
+        gas_limit,
+        gas_price: request
+            .max_fee_per_gas
+            .or(request.gas_price)
+            .unwrap_or_default(),
+        gas_priority_fee: request.max_priority_fee_per_gas,
+        kind: request.to.map_or(
+            revm::primitives::TxKind::Create,
+            revm::primitives::TxKind::Call,
+        ),
+        value: request.value.unwrap_or_default(),
+        data: request.input.clone(),
+        nonce: request.nonce.unwrap_or_default(),
+        chain_id: Some(config.chain_id),
+        access_list: request.access_list.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    let result = evm.transact(env).map_err(to_tx_error)?.result;
+    Ok(match result {
+        ExecutionResult::Success {
+            gas, logs, output, ..
+        } => CallOutcome::Success {
+            output: output.into_data(),
+            gas_used: gas.tx_gas_used(),
+            logs,
+        },
+        ExecutionResult::Revert { gas, output, .. } => CallOutcome::Revert {
+            output,
+            gas_used: gas.tx_gas_used(),
+        },
+        ExecutionResult::Halt { reason, gas, .. } => CallOutcome::Halt {
+            reason: format!("{reason:?}"),
+            gas_used: gas.tx_gas_used(),
+        },
+    })
+}
+
+/// Bloom of all logs of a block's receipts.
+pub fn block_bloom(receipts: &[ReceiptEnvelope]) -> Bloom {
+    receipts
+        .iter()
+        .fold(Bloom::ZERO, |acc, r| acc | *r.logs_bloom())
+}

@@ -1,0 +1,276 @@
+//! The first block: configuration, allocations and locks.
+//!
+//! [`Genesis::hubble`] is the public chain's genesis with the white paper's allocation and
+//! the team lock; [`Genesis::dev`] funds the well-known development accounts (the mnemonic
+//! Hardhat and Foundry use) so wallets and tools work out of the box. A genesis can also be
+//! read from a JSON file; every field is checked before a node starts from it.
+
+use crate::config::{ChainConfig, DEV_CHAIN_ID, HUBBLE_CHAIN_ID};
+use crate::token::{TOTAL_SUPPLY_VNT, VestingSchedule, vnt};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Mnemonic of the development accounts; the same one Hardhat and anvil use.
+pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
+/// Number of funded development accounts.
+pub const DEV_ACCOUNTS: u32 = 10;
+/// Balance of each development account, in whole VNT.
+pub const DEV_BALANCE_VNT: u64 = 1_000_000;
+/// Initial base fee of a new chain: 1 gwei.
+pub const INITIAL_BASE_FEE: u64 = 1_000_000_000;
+
+/// An account present at genesis.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisAccount {
+    pub balance: U256,
+    #[serde(default)]
+    pub nonce: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Bytes>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage: BTreeMap<B256, B256>,
+    /// A lock-up on this account's genesis balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vesting: Option<VestingSchedule>,
+}
+
+/// Everything needed to build block zero.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Genesis {
+    pub config: ChainConfig,
+    pub timestamp: u64,
+    #[serde(default = "default_base_fee")]
+    pub base_fee_per_gas: u64,
+    #[serde(default)]
+    pub extra_data: Bytes,
+    pub alloc: BTreeMap<Address, GenesisAccount>,
+}
+
+fn default_base_fee() -> u64 {
+    INITIAL_BASE_FEE
+}
+
+/// Why a genesis cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum GenesisError {
+    #[error("cannot read genesis file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("genesis file {path} is not valid: {source}")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("genesis block gas limit must be at least 21000, got {0}")]
+    GasLimitTooLow(u64),
+    #[error("genesis chain id must not be 0")]
+    ZeroChainId,
+    #[error("vesting of {address} locks {locked} wei but the account holds only {balance} wei")]
+    LockExceedsBalance {
+        address: Address,
+        locked: U256,
+        balance: U256,
+    },
+    #[error("vesting of {address} has step_months = 0")]
+    ZeroVestingStep { address: Address },
+    #[error("genesis extra data is {0} bytes, at most 32 are allowed")]
+    ExtraDataTooLong(usize),
+}
+
+/// Placeholder custody address for a genesis allocation, until launch fixes the real ones.
+fn allocation_address(purpose: &str) -> Address {
+    Address::from_word(keccak256(format!("vnt:genesis:{purpose}")))
+}
+
+impl Genesis {
+    /// Hubble's genesis: the white paper's allocation of 10 billion VNT, team locked.
+    pub fn hubble(timestamp: u64) -> Self {
+        let share = |percent: u64| vnt(TOTAL_SUPPLY_VNT / 100 * percent);
+        let mut alloc = BTreeMap::new();
+        let mut fund = |purpose: &str, balance: U256, vesting: Option<VestingSchedule>| {
+            let account = GenesisAccount {
+                balance,
+                vesting,
+                ..Default::default()
+            };
+            alloc.insert(allocation_address(purpose), account);
+        };
+        fund("donors", share(20), None);
+        fund(
+            "team",
+            share(20),
+            Some(VestingSchedule::team(share(20), timestamp)),
+        );
+        fund("ecosystem", share(40), None);
+        fund("foundation", share(20), None);
+        Self {
+            config: ChainConfig::new(HUBBLE_CHAIN_ID),
+            timestamp,
+            base_fee_per_gas: INITIAL_BASE_FEE,
+            extra_data: Bytes::from_static(b"VNT Hubble"),
+            alloc,
+        }
+    }
+
+    /// Address holding the team allocation in [`Genesis::hubble`].
+    pub fn hubble_team_address() -> Address {
+        allocation_address("team")
+    }
+
+    /// A development genesis funding [`dev_signers`].
+    pub fn dev(timestamp: u64) -> Self {
+        let alloc = dev_signers()
+            .iter()
+            .map(|signer| {
+                let account = GenesisAccount {
+                    balance: vnt(DEV_BALANCE_VNT),
+                    ..Default::default()
+                };
+                (signer.address(), account)
+            })
+            .collect();
+        Self {
+            config: ChainConfig::new(DEV_CHAIN_ID),
+            timestamp,
+            base_fee_per_gas: INITIAL_BASE_FEE,
+            extra_data: Bytes::from_static(b"VNT dev"),
+            alloc,
+        }
+    }
+
+    /// Reads and validates a genesis JSON file.
+    pub fn from_file(path: &Path) -> Result<Self, GenesisError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| GenesisError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let genesis: Self = serde_json::from_str(&text).map_err(|source| GenesisError::Parse {
+            path: shown,
+            source,
+        })?;
+        genesis.validate()?;
+        Ok(genesis)
+    }
+
+    /// Checks the rules a usable genesis follows.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        if self.config.chain_id == 0 {
+            return Err(GenesisError::ZeroChainId);
+        }
+        if self.config.block_gas_limit < 21_000 {
+            return Err(GenesisError::GasLimitTooLow(self.config.block_gas_limit));
+        }
+        if self.extra_data.len() > 32 {
+            return Err(GenesisError::ExtraDataTooLong(self.extra_data.len()));
+        }
+        for (address, account) in &self.alloc {
+            let Some(vesting) = &account.vesting else {
+                continue;
+            };
+            if vesting.step_months == 0 {
+                return Err(GenesisError::ZeroVestingStep { address: *address });
+            }
+            if vesting.total > account.balance {
+                return Err(GenesisError::LockExceedsBalance {
+                    address: *address,
+                    locked: vesting.total,
+                    balance: account.balance,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The lock-ups genesis places on accounts.
+    pub fn vesting(&self) -> BTreeMap<Address, VestingSchedule> {
+        self.alloc
+            .iter()
+            .filter_map(|(address, account)| Some((*address, account.vesting.clone()?)))
+            .collect()
+    }
+
+    /// Sum of all genesis balances.
+    pub fn total_issued(&self) -> U256 {
+        self.alloc.values().map(|a| a.balance).sum()
+    }
+}
+
+/// The development accounts, derived from [`DEV_MNEMONIC`] on the standard Ethereum path.
+pub fn dev_signers() -> Vec<PrivateKeySigner> {
+    (0..DEV_ACCOUNTS)
+        .map(|index| {
+            MnemonicBuilder::<English>::default()
+                .phrase(DEV_MNEMONIC)
+                .index(index)
+                .and_then(|builder| builder.build())
+                .expect("the development mnemonic and its derivation path are valid")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::VNT;
+
+    #[test]
+    fn hubble_genesis_issues_ten_billion_vnt_in_white_paper_shares() {
+        let g = Genesis::hubble(0);
+        assert_eq!(g.total_issued(), vnt(TOTAL_SUPPLY_VNT));
+        let mut shares: Vec<U256> = g.alloc.values().map(|a| a.balance / VNT).collect();
+        shares.sort();
+        let expected: Vec<U256> = [2, 2, 2, 4]
+            .iter()
+            .map(|b| U256::from(*b as u64 * 1_000_000_000))
+            .collect();
+        assert_eq!(shares, expected);
+        let locks = g.vesting();
+        assert_eq!(locks.len(), 1);
+        assert_eq!(
+            locks[&Genesis::hubble_team_address()].total,
+            vnt(2_000_000_000)
+        );
+        g.validate().unwrap();
+    }
+
+    #[test]
+    fn dev_accounts_match_the_well_known_hardhat_keys() {
+        let signers = dev_signers();
+        assert_eq!(signers.len(), DEV_ACCOUNTS as usize);
+        let first: Address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+            .parse()
+            .unwrap();
+        assert_eq!(signers[0].address(), first);
+    }
+
+    #[test]
+    fn a_lock_larger_than_the_balance_is_rejected() {
+        let mut g = Genesis::hubble(0);
+        let team = g.alloc.get_mut(&Genesis::hubble_team_address()).unwrap();
+        team.balance = vnt(1);
+        let err = g.validate().unwrap_err().to_string();
+        assert!(err.contains("locks"), "{err}");
+    }
+
+    #[test]
+    fn a_genesis_file_with_unknown_fields_is_rejected_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("genesis.json");
+        let mut json = serde_json::to_value(Genesis::dev(0)).unwrap();
+        json["surprise"] = serde_json::json!(1);
+        std::fs::write(&path, json.to_string()).unwrap();
+        let err = Genesis::from_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("genesis.json") && err.contains("surprise"),
+            "{err}"
+        );
+    }
+}

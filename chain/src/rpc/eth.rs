@@ -1,0 +1,580 @@
+//! The `eth_*`, `net_*` and `web3_*` methods.
+//!
+//! State is served for the latest block only: a request for an older block's state gets a
+//! clear error instead of a wrong answer. `pending` reads the latest state, except that
+//! `eth_getTransactionCount` counts the sender's transactions waiting in the pool.
+
+use super::convert;
+use super::error::{RpcResult, chain_error, invalid_params, reverted, server_error, tx_error};
+use crate::chain::{Chain, SealedBlock};
+use crate::execution::{CallOutcome, CallRequest, call};
+use crate::node::Shared;
+use crate::tx::{intrinsic_gas, verify_raw};
+use alloy_consensus::{Transaction as _, TxEnvelope};
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
+use alloy_rpc_types_eth::{
+    Block, EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory, Transaction,
+    TransactionReceipt, TransactionRequest,
+};
+use alloy_serde::JsonStorageKey;
+use jsonrpsee::RpcModule;
+use jsonrpsee::types::Params;
+use std::sync::Arc;
+
+/// Tip suggested when recent blocks carry no transactions: 1 gwei.
+const DEFAULT_TIP: u128 = 1_000_000_000;
+/// Blocks `eth_maxPriorityFeePerGas` looks back over.
+const TIP_LOOKBACK: u64 = 20;
+/// Most blocks one `eth_feeHistory` call may cover (geth's limit).
+const MAX_FEE_HISTORY: u64 = 1024;
+/// Most storage keys one `eth_getProof` call may ask for.
+const MAX_PROOF_KEYS: usize = 1024;
+
+/// The handlers, over the node's shared state.
+pub struct EthRpc {
+    shared: Arc<Shared>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(params: &Params, what: &str) -> RpcResult<T> {
+    params
+        .parse::<T>()
+        .map_err(|e| invalid_params(format!("invalid {what}: {}", e.message())))
+}
+
+impl EthRpc {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    /// Every method, registered under its Ethereum name.
+    pub fn into_module(self) -> RpcModule<EthRpc> {
+        let mut module = RpcModule::new(self);
+        macro_rules! method {
+            ($name:literal, $what:literal, |$rpc:ident, $p:ident: $ty:ty| $body:expr) => {
+                module
+                    .register_blocking_method($name, |params, rpc, _| {
+                        let $rpc: &EthRpc = &rpc;
+                        let $p: $ty = parse(&params, $what)?;
+                        let result = $body?;
+                        serde_json::to_value(result).map_err(|e| server_error(e.to_string()))
+                    })
+                    .expect("method names are unique");
+            };
+        }
+        method!("eth_chainId", "parameters", |rpc, _p: Empty| rpc.chain_id());
+        method!("net_version", "parameters", |rpc, _p: Empty| rpc
+            .chain_id()
+            .map(|id| id.to_string()));
+        method!("web3_clientVersion", "parameters", |_rpc, _p: Empty| {
+            RpcResult::Ok(format!("vnt/v{}", env!("CARGO_PKG_VERSION")))
+        });
+        method!("eth_blockNumber", "parameters", |rpc, _p: Empty| {
+            RpcResult::Ok(U64::from(rpc.shared.chain.read().head().number))
+        });
+        method!(
+            "eth_syncing",
+            "parameters",
+            |_rpc, _p: Empty| RpcResult::Ok(false)
+        );
+        method!("eth_accounts", "parameters", |_rpc, _p: Empty| {
+            // The node holds no keys: clients sign and use eth_sendRawTransaction.
+            RpcResult::Ok(Vec::<Address>::new())
+        });
+        method!(
+            "eth_getBlockByNumber",
+            "block number or full flag",
+            |rpc, p: (BlockNumberOrTag, bool)| rpc.block_by_number(p.0, p.1)
+        );
+        method!("eth_getBlockByHash", "block hash or full flag", |rpc,
+                                                                  p: (
+            B256,
+            bool
+        )| {
+            rpc.block_by_hash(p.0, p.1)
+        });
+        method!("eth_getBalance", "address or block", |rpc,
+                                                       p: (
+            Address,
+            Option<BlockId>
+        )| rpc
+            .latest_state(p.1, |chain| {
+                chain
+                    .state()
+                    .account(&p.0)
+                    .map_or(U256::ZERO, |a| a.balance)
+            }));
+        method!("eth_getTransactionCount", "address or block", |rpc,
+                                                                p: (
+            Address,
+            Option<BlockId>
+        )| {
+            rpc.transaction_count(p.0, p.1)
+        });
+        method!("eth_getCode", "address or block", |rpc,
+                                                    p: (
+            Address,
+            Option<BlockId>
+        )| rpc
+            .latest_state(p.1, |chain| {
+                let state = chain.state();
+                state
+                    .account(&p.0)
+                    .and_then(|a| state.code(&a.code_hash))
+                    .unwrap_or_default()
+            }));
+        method!("eth_getStorageAt", "address, slot or block", |rpc,
+                                                               p: (
+            Address,
+            JsonStorageKey,
+            Option<BlockId>
+        )| rpc
+            .latest_state(p.2, |chain| {
+                B256::from(chain.state().storage(&p.0, p.1.as_b256().into()))
+            }));
+        method!("eth_gasPrice", "parameters", |rpc, _p: Empty| rpc
+            .gas_price());
+        method!(
+            "eth_maxPriorityFeePerGas",
+            "parameters",
+            |rpc, _p: Empty| { rpc.suggested_tip().map(U256::from) }
+        );
+        method!(
+            "eth_feeHistory",
+            "block count, newest block or reward percentiles",
+            |rpc, p: (U64, BlockNumberOrTag, Option<Vec<f64>>)| rpc.fee_history(
+                p.0.to(),
+                p.1,
+                p.2.unwrap_or_default()
+            )
+        );
+        method!("eth_call", "transaction or block", |rpc,
+                                                     p: (
+            TransactionRequest,
+            Option<BlockId>
+        )| rpc
+            .call(p.0, p.1));
+        method!("eth_estimateGas", "transaction or block", |rpc,
+                                                            p: (
+            TransactionRequest,
+            Option<BlockId>
+        )| rpc
+            .estimate_gas(p.0, p.1));
+        method!(
+            "eth_sendRawTransaction",
+            "raw transaction",
+            |rpc, p: (Bytes,)| rpc.send_raw_transaction(&p.0)
+        );
+        method!("eth_getTransactionByHash", "transaction hash", |rpc,
+                                                                 p: (
+            B256,
+        )| {
+            rpc.transaction_by_hash(p.0)
+        });
+        method!("eth_getTransactionReceipt", "transaction hash", |rpc,
+                                                                  p: (
+            B256,
+        )| {
+            rpc.transaction_receipt(p.0)
+        });
+        method!(
+            "eth_getProof",
+            "address, storage keys or block",
+            |rpc, p: (Address, Vec<JsonStorageKey>, Option<BlockId>)| rpc.proof(p.0, p.1, p.2)
+        );
+        module
+    }
+
+    fn chain_id(&self) -> RpcResult<U64> {
+        Ok(U64::from(self.shared.chain.read().config().chain_id))
+    }
+
+    /// Runs `read` on the latest state if `block` names it; refuses older blocks.
+    fn latest_state<T>(
+        &self,
+        block: Option<BlockId>,
+        read: impl FnOnce(&Chain) -> T,
+    ) -> RpcResult<T> {
+        let chain = self.shared.chain.read();
+        let head = chain.head().number;
+        let is_latest = match block.unwrap_or_default() {
+            BlockId::Hash(hash) => {
+                let hash = hash.block_hash;
+                if hash != chain.head_hash()
+                    && chain.block_by_hash(&hash).map_err(chain_error)?.is_none()
+                {
+                    return Err(server_error("header not found"));
+                }
+                hash == chain.head_hash()
+            }
+            BlockId::Number(BlockNumberOrTag::Number(number)) => {
+                if number > head {
+                    return Err(server_error("header not found"));
+                }
+                number == head
+            }
+            BlockId::Number(BlockNumberOrTag::Earliest) => head == 0,
+            BlockId::Number(_) => true,
+        };
+        if !is_latest {
+            return Err(server_error(format!(
+                "historical state is not available: this node serves the state of the latest block (#{head}) only"
+            )));
+        }
+        Ok(read(&chain))
+    }
+
+    fn resolve_number(chain: &Chain, tag: BlockNumberOrTag) -> u64 {
+        match tag {
+            BlockNumberOrTag::Number(number) => number,
+            BlockNumberOrTag::Earliest => 0,
+            _ => chain.head().number,
+        }
+    }
+
+    fn block_by_number(&self, tag: BlockNumberOrTag, full: bool) -> RpcResult<Option<Block>> {
+        let chain = self.shared.chain.read();
+        let number = Self::resolve_number(&chain, tag);
+        let block = chain.block_by_number(number).map_err(chain_error)?;
+        Self::render_block(&chain, block, full)
+    }
+
+    fn block_by_hash(&self, hash: B256, full: bool) -> RpcResult<Option<Block>> {
+        let chain = self.shared.chain.read();
+        let block = chain.block_by_hash(&hash).map_err(chain_error)?;
+        Self::render_block(&chain, block, full)
+    }
+
+    fn render_block(
+        chain: &Chain,
+        block: Option<SealedBlock>,
+        full: bool,
+    ) -> RpcResult<Option<Block>> {
+        let Some(block) = block else {
+            return Ok(None);
+        };
+        let size = chain
+            .store()
+            .block_size(&block.hash)
+            .map_err(|e| chain_error(e.into()))?
+            .unwrap_or_default();
+        Ok(Some(convert::block(&block, size as u64, full)))
+    }
+
+    fn transaction_count(&self, address: Address, block: Option<BlockId>) -> RpcResult<U64> {
+        let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
+        let nonce = self.latest_state(block, |chain| {
+            chain.state().account(&address).map_or(0, |a| a.nonce)
+        })?;
+        if pending {
+            return Ok(U64::from(
+                self.shared.pool.lock().pending_nonce(&address, nonce),
+            ));
+        }
+        Ok(U64::from(nonce))
+    }
+
+    /// The tip recent blocks paid: the 60th percentile over the last blocks, or 1 gwei.
+    fn suggested_tip(&self) -> RpcResult<u128> {
+        let chain = self.shared.chain.read();
+        let head = chain.head().number;
+        let mut tips = Vec::new();
+        for number in head.saturating_sub(TIP_LOOKBACK - 1)..=head {
+            let Some(block) = chain.block_by_number(number).map_err(chain_error)? else {
+                continue;
+            };
+            let base_fee = block.block.header.base_fee_per_gas.unwrap_or_default();
+            tips.extend(
+                block
+                    .block
+                    .body
+                    .transactions
+                    .iter()
+                    .filter_map(|tx| tx.effective_tip_per_gas(base_fee)),
+            );
+        }
+        if tips.is_empty() {
+            return Ok(DEFAULT_TIP);
+        }
+        tips.sort_unstable();
+        Ok(tips[(tips.len() - 1) * 60 / 100])
+    }
+
+    fn gas_price(&self) -> RpcResult<U256> {
+        let tip = self.suggested_tip()?;
+        let base_fee = self.shared.chain.read().next_base_fee();
+        Ok(U256::from(base_fee as u128 + tip))
+    }
+
+    fn fee_history(
+        &self,
+        block_count: u64,
+        newest: BlockNumberOrTag,
+        percentiles: Vec<f64>,
+    ) -> RpcResult<FeeHistory> {
+        if percentiles.windows(2).any(|w| w[0] > w[1])
+            || percentiles.iter().any(|p| !(0.0..=100.0).contains(p))
+        {
+            return Err(invalid_params(
+                "invalid reward percentiles: each must be within 0..=100, in ascending order",
+            ));
+        }
+        let chain = self.shared.chain.read();
+        let newest = Self::resolve_number(&chain, newest);
+        if newest > chain.head().number {
+            return Err(invalid_params(format!(
+                "request beyond head block: requested {newest}, head {}",
+                chain.head().number
+            )));
+        }
+        let count = block_count.clamp(0, MAX_FEE_HISTORY).min(newest + 1);
+        let oldest = newest + 1 - count;
+        let mut history = FeeHistory {
+            oldest_block: oldest,
+            ..Default::default()
+        };
+        let mut reward = Vec::new();
+        for number in oldest..=newest {
+            let block = chain
+                .block_by_number(number)
+                .map_err(chain_error)?
+                .ok_or_else(|| server_error(format!("block {number} is missing")))?;
+            let header = &block.block.header;
+            let base_fee = header.base_fee_per_gas.unwrap_or_default();
+            history.base_fee_per_gas.push(base_fee as u128);
+            history
+                .gas_used_ratio
+                .push(header.gas_used as f64 / header.gas_limit as f64);
+            history.base_fee_per_blob_gas.push(0);
+            history.blob_gas_used_ratio.push(0.0);
+            if !percentiles.is_empty() {
+                let receipts = chain.receipts(&block.hash).map_err(chain_error)?;
+                reward.push(block_rewards(&block, &receipts, &percentiles));
+            }
+            if number == newest {
+                let next = chain.config().next_base_fee(header.gas_used, base_fee);
+                history.base_fee_per_gas.push(next as u128);
+                history.base_fee_per_blob_gas.push(0);
+            }
+        }
+        if !percentiles.is_empty() {
+            history.reward = Some(reward);
+        }
+        Ok(history)
+    }
+
+    fn call_request(&self, request: &TransactionRequest) -> CallRequest {
+        CallRequest {
+            from: request.from,
+            to: match request.to {
+                Some(TxKind::Call(to)) => Some(to),
+                _ => None,
+            },
+            gas: request.gas,
+            gas_price: request.gas_price,
+            max_fee_per_gas: request.max_fee_per_gas,
+            max_priority_fee_per_gas: request.max_priority_fee_per_gas,
+            value: request.value,
+            input: request.input.input().cloned().unwrap_or_default(),
+            nonce: request.nonce,
+            access_list: request.access_list.clone(),
+        }
+    }
+
+    fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> RpcResult<Bytes> {
+        let request = self.call_request(&request);
+        let outcome = self.latest_state(block, |chain| {
+            let ctx = chain.next_block_context(chain.head().timestamp, self.shared.beneficiary);
+            let gas = request.gas.unwrap_or(ctx.gas_limit).min(ctx.gas_limit);
+            call(chain.ledger(), &ctx, chain.config(), &request, gas)
+        })?;
+        match outcome.map_err(tx_error)? {
+            CallOutcome::Success { output, .. } => Ok(output),
+            CallOutcome::Revert { output, .. } => Err(reverted(&output)),
+            CallOutcome::Halt { reason, .. } => Err(server_error(halt_message(&reason))),
+        }
+    }
+
+    /// The smallest gas limit with which the call succeeds, by binary search.
+    fn estimate_gas(&self, request: TransactionRequest, block: Option<BlockId>) -> RpcResult<U64> {
+        let request = self.call_request(&request);
+        self.latest_state(block, |chain| -> RpcResult<U64> {
+            let ctx = chain.next_block_context(chain.head().timestamp, self.shared.beneficiary);
+            let cap = request.gas.unwrap_or(ctx.gas_limit).min(ctx.gas_limit);
+            let run = |gas: u64| {
+                call(chain.ledger(), &ctx, chain.config(), &request, gas).map_err(tx_error)
+            };
+            let first = run(cap)?;
+            let used = match &first {
+                CallOutcome::Success { gas_used, .. } => *gas_used,
+                CallOutcome::Revert { output, .. } => return Err(reverted(output)),
+                CallOutcome::Halt { reason, .. } => {
+                    return Err(server_error(format!(
+                        "gas required exceeds allowance ({cap}): {}",
+                        halt_message(reason)
+                    )));
+                }
+            };
+            let succeeds = |gas: u64| -> RpcResult<bool> {
+                Ok(matches!(run(gas)?, CallOutcome::Success { .. }))
+            };
+            // Gas used is a lower bound; refunds and the 63/64 rule can need more.
+            let mut low = used.saturating_sub(1).max(intrinsic_floor(&request) - 1);
+            let mut high = cap;
+            if used < cap && succeeds(used)? {
+                return Ok(U64::from(used));
+            }
+            low = low.max(used);
+            while low + 1 < high {
+                let mid = low + (high - low) / 2;
+                if succeeds(mid)? {
+                    high = mid;
+                } else {
+                    low = mid;
+                }
+            }
+            Ok(U64::from(high))
+        })?
+    }
+
+    fn send_raw_transaction(&self, raw: &Bytes) -> RpcResult<B256> {
+        let config = self.shared.chain.read().config().clone();
+        let tx = verify_raw(raw, &config).map_err(tx_error)?;
+        self.shared.submit(tx).map_err(tx_error)
+    }
+
+    fn transaction_by_hash(&self, hash: B256) -> RpcResult<Option<Transaction>> {
+        let chain = self.shared.chain.read();
+        if let Some(location) = chain.tx_location(&hash).map_err(chain_error)? {
+            let block = chain
+                .block_by_number(location.block_number)
+                .map_err(chain_error)?;
+            return Ok(block.and_then(|b| convert::included_tx(&b, location.index as usize)));
+        }
+        drop(chain);
+        Ok(self
+            .shared
+            .pool
+            .lock()
+            .get(&hash)
+            .map(|tx| convert::pending_tx(tx.envelope.clone(), tx.sender)))
+    }
+
+    fn transaction_receipt(&self, hash: B256) -> RpcResult<Option<TransactionReceipt>> {
+        let chain = self.shared.chain.read();
+        let Some(location) = chain.tx_location(&hash).map_err(chain_error)? else {
+            return Ok(None);
+        };
+        let Some(block) = chain
+            .block_by_number(location.block_number)
+            .map_err(chain_error)?
+        else {
+            return Ok(None);
+        };
+        let receipts = chain.receipts(&block.hash).map_err(chain_error)?;
+        Ok(convert::receipt(&block, &receipts, location.index as usize))
+    }
+
+    fn proof(
+        &self,
+        address: Address,
+        keys: Vec<JsonStorageKey>,
+        block: Option<BlockId>,
+    ) -> RpcResult<EIP1186AccountProofResponse> {
+        if keys.len() > MAX_PROOF_KEYS {
+            return Err(invalid_params(format!(
+                "too many storage keys: {} requested, at most {MAX_PROOF_KEYS}",
+                keys.len()
+            )));
+        }
+        let slots: Vec<B256> = keys.iter().map(|k| k.as_b256()).collect();
+        let proof = self.latest_state(block, |chain| chain.state().proof(address, &slots))?;
+        Ok(EIP1186AccountProofResponse {
+            address,
+            balance: proof.info.balance,
+            code_hash: proof.info.code_hash,
+            nonce: proof.info.nonce,
+            storage_hash: proof.storage_root,
+            account_proof: proof.account_proof,
+            storage_proof: proof
+                .storage_proofs
+                .into_iter()
+                .zip(keys)
+                .map(|(p, key)| EIP1186StorageProof {
+                    key,
+                    value: p.value,
+                    proof: p.proof,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Parameters of a method that takes none (an absent or empty array).
+#[derive(serde::Deserialize)]
+struct Empty(#[serde(default)] ());
+
+fn intrinsic_floor(request: &CallRequest) -> u64 {
+    let envelope = TxEnvelope::Legacy(alloy_consensus::Signed::new_unhashed(
+        alloy_consensus::TxLegacy {
+            to: request.to.map_or(TxKind::Create, TxKind::Call),
+            input: request.input.clone(),
+            gas_limit: u64::MAX,
+            ..Default::default()
+        },
+        alloy_primitives::Signature::test_signature(),
+    ));
+    intrinsic_gas(&envelope, request.from.unwrap_or_default()).max(1)
+}
+
+fn halt_message(reason: &str) -> String {
+    if reason.starts_with("OutOfGas") {
+        "out of gas".to_string()
+    } else {
+        format!("execution halted: {reason}")
+    }
+}
+
+/// Priority fees at the given percentiles of the block's gas, as `eth_feeHistory` reports.
+fn block_rewards(
+    block: &SealedBlock,
+    receipts: &[alloy_consensus::ReceiptEnvelope],
+    percentiles: &[f64],
+) -> Vec<u128> {
+    let base_fee = block.block.header.base_fee_per_gas.unwrap_or_default();
+    let mut by_tip: Vec<(u128, u64)> = block
+        .block
+        .body
+        .transactions
+        .iter()
+        .enumerate()
+        .map(|(i, tx)| {
+            let before = i
+                .checked_sub(1)
+                .map_or(0, |p| receipts[p].cumulative_gas_used());
+            let gas = receipts
+                .get(i)
+                .map_or(0, |r| r.cumulative_gas_used() - before);
+            (tx.effective_tip_per_gas(base_fee).unwrap_or(0), gas)
+        })
+        .collect();
+    if by_tip.is_empty() {
+        return vec![0; percentiles.len()];
+    }
+    by_tip.sort_unstable();
+    let total: u64 = by_tip.iter().map(|(_, gas)| gas).sum();
+    percentiles
+        .iter()
+        .map(|p| {
+            let threshold = (total as f64 * p / 100.0) as u64;
+            let mut sum = 0;
+            for (tip, gas) in &by_tip {
+                sum += gas;
+                if sum >= threshold {
+                    return *tip;
+                }
+            }
+            by_tip.last().map_or(0, |(tip, _)| *tip)
+        })
+        .collect()
+}

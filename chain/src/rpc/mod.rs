@@ -1,0 +1,31 @@
+//! Ethereum JSON-RPC over HTTP and WebSocket on one port (jsonrpsee).
+//!
+//! [`eth`] implements the `eth_*`, `net_*` and `web3_*` methods with the field shapes of the
+//! execution-apis schemas and geth's error wording; [`convert`] maps our stored types to
+//! those shapes; [`error`] holds the error codes.
+
+pub mod convert;
+pub mod error;
+pub mod eth;
+
+use crate::node::Shared;
+use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Largest request body accepted (a maximal transaction, hex encoded, fits with room).
+pub const MAX_REQUEST_BYTES: u32 = 5 * 1024 * 1024;
+
+/// Binds `addr` and serves the node's methods; returns the bound address.
+pub async fn start(
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+) -> std::io::Result<(SocketAddr, ServerHandle)> {
+    let config = ServerConfig::builder()
+        .max_request_body_size(MAX_REQUEST_BYTES)
+        .build();
+    let server = Server::builder().set_config(config).build(addr).await?;
+    let bound = server.local_addr()?;
+    let handle = server.start(eth::EthRpc::new(shared).into_module());
+    Ok((bound, handle))
+}

@@ -1,0 +1,165 @@
+//! `vnt`: the VNT Chain command line.
+//!
+//! `vnt dev` runs a single-node development chain with funded accounts, in the spirit of
+//! anvil and `substrate --dev`; `vnt node` runs a node of Hubble from its genesis.
+
+use alloy_primitives::Address;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use vnt_chain::genesis::{DEV_BALANCE_VNT, Genesis, dev_signers};
+use vnt_chain::pool::PoolConfig;
+use vnt_chain::producer::{BlockTime, unix_now};
+use vnt_chain::{Node, NodeConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "vnt",
+    version,
+    about = "VNT Chain: run nodes and development chains"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a single-node development chain with ten funded accounts.
+    Dev(DevArgs),
+    /// Run a Hubble node (the white paper's genesis allocation and team lock-up).
+    Node(NodeArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Directory of the chain database; the chain continues from it on restart.
+    #[arg(long, default_value = ".vnt")]
+    data_dir: PathBuf,
+    /// Keep the chain in a temporary directory, deleted on exit.
+    #[arg(long, conflicts_with = "data_dir")]
+    tmp: bool,
+    /// Address for JSON-RPC over HTTP and WebSocket.
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    rpc_addr: SocketAddr,
+    /// Seal a block as soon as a transaction arrives instead of on an interval.
+    #[arg(long)]
+    instant: bool,
+    /// Time between blocks, e.g. `2s` or `500ms`.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    block_time: Duration,
+}
+
+#[derive(Args)]
+struct DevArgs {
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Args)]
+struct NodeArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Genesis JSON file; Hubble's genesis when omitted.
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+    /// Receives the priority fees of the blocks this node produces.
+    #[arg(long)]
+    beneficiary: Option<Address>,
+}
+
+/// Hubble's genesis time: 2026-12-01T00:00:00Z.
+const HUBBLE_GENESIS_TIME: u64 = 1_796_083_200;
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 2s or 500ms"))?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(value),
+        "s" => Duration::from_secs(value),
+        _ => return Err(format!("unknown unit `{unit}` in `{text}`: use s or ms")),
+    };
+    if duration.is_zero() {
+        return Err("block time must be above zero".into());
+    }
+    Ok(duration)
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,jsonrpsee=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let (run, genesis, beneficiary) = match cli.command {
+        Command::Dev(args) => {
+            let signers = dev_signers();
+            print_dev_accounts(&signers);
+            (args.run, Genesis::dev(unix_now()), signers[0].address())
+        }
+        Command::Node(args) => {
+            let genesis = match &args.genesis {
+                Some(path) => Genesis::from_file(path)?,
+                None => Genesis::hubble(HUBBLE_GENESIS_TIME),
+            };
+            (args.run, genesis, args.beneficiary.unwrap_or_default())
+        }
+    };
+    let tmp = run.tmp.then(tempfile::tempdir).transpose()?;
+    let data_dir = tmp
+        .as_ref()
+        .map_or(run.data_dir.clone(), |t| t.path().to_path_buf());
+    let config = NodeConfig {
+        data_dir: data_dir.clone(),
+        genesis,
+        rpc_addr: run.rpc_addr,
+        block_time: if run.instant {
+            BlockTime::Instant
+        } else {
+            BlockTime::Interval(run.block_time)
+        },
+        beneficiary,
+        pool: PoolConfig::default(),
+    };
+    let node = Node::start(config).await?;
+    println!("Data directory: {}", data_dir.display());
+    println!("JSON-RPC (HTTP and WebSocket): http://{}", node.rpc_addr());
+    let failure = tokio::select! {
+        signal = tokio::signal::ctrl_c() => { signal?; None }
+        reason = node.failed() => Some(reason),
+    };
+    println!("Shutting down");
+    node.stop().await;
+    match failure {
+        Some(reason) => Err(reason.into()),
+        None => Ok(()),
+    }
+}
+
+fn print_dev_accounts(signers: &[alloy_signer_local::PrivateKeySigner]) {
+    println!("Development accounts ({DEV_BALANCE_VNT} VNT each):");
+    for (index, signer) in signers.iter().enumerate() {
+        let key = alloy_primitives::hex::encode_prefixed(signer.to_bytes());
+        println!("  ({index}) {}  private key {key}", signer.address());
+    }
+    println!("Mnemonic: {}", vnt_chain::genesis::DEV_MNEMONIC);
+}
