@@ -84,32 +84,55 @@ pub enum GenesisError {
     ExtraDataTooLong(usize),
 }
 
-/// Placeholder custody address for a genesis allocation, until launch fixes the real ones.
-fn allocation_address(purpose: &str) -> Address {
-    Address::from_word(keccak256(format!("vnt:genesis:{purpose}")))
+/// Who holds each share of the white paper's genesis allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Custody {
+    pub donors: Address,
+    pub team: Address,
+    pub ecosystem: Address,
+    pub foundation: Address,
+}
+
+impl Custody {
+    /// Placeholder custody addresses, until launch fixes the real ones.
+    pub fn placeholder() -> Self {
+        let address =
+            |purpose: &str| Address::from_word(keccak256(format!("vnt:genesis:{purpose}")));
+        Self {
+            donors: address("donors"),
+            team: address("team"),
+            ecosystem: address("ecosystem"),
+            foundation: address("foundation"),
+        }
+    }
 }
 
 impl Genesis {
-    /// Hubble's genesis: the white paper's allocation of 10 billion VNT, team locked.
+    /// Hubble's genesis with the placeholder custody addresses.
     pub fn hubble(timestamp: u64) -> Self {
+        Self::hubble_with_custody(timestamp, Custody::placeholder())
+    }
+
+    /// Hubble's genesis: the white paper's allocation of 10 billion VNT, team locked.
+    pub fn hubble_with_custody(timestamp: u64, custody: Custody) -> Self {
         let share = |percent: u64| vnt(TOTAL_SUPPLY_VNT / 100 * percent);
         let mut alloc = BTreeMap::new();
-        let mut fund = |purpose: &str, balance: U256, vesting: Option<VestingSchedule>| {
+        let mut fund = |address: Address, balance: U256, vesting: Option<VestingSchedule>| {
             let account = GenesisAccount {
                 balance,
                 vesting,
                 ..Default::default()
             };
-            alloc.insert(allocation_address(purpose), account);
+            alloc.insert(address, account);
         };
-        fund("donors", share(20), None);
+        fund(custody.donors, share(20), None);
         fund(
-            "team",
+            custody.team,
             share(20),
             Some(VestingSchedule::team(share(20), timestamp)),
         );
-        fund("ecosystem", share(40), None);
-        fund("foundation", share(20), None);
+        fund(custody.ecosystem, share(40), None);
+        fund(custody.foundation, share(20), None);
         Self {
             config: ChainConfig::new(HUBBLE_CHAIN_ID),
             timestamp,
@@ -117,11 +140,6 @@ impl Genesis {
             extra_data: Bytes::from_static(b"VNT Hubble"),
             alloc,
         }
-    }
-
-    /// Address holding the team allocation in [`Genesis::hubble`].
-    pub fn hubble_team_address() -> Address {
-        allocation_address("team")
     }
 
     /// A development genesis funding [`dev_signers`].
@@ -235,7 +253,7 @@ mod tests {
         let locks = g.vesting();
         assert_eq!(locks.len(), 1);
         assert_eq!(
-            locks[&Genesis::hubble_team_address()].total,
+            locks[&Custody::placeholder().team].total,
             vnt(2_000_000_000)
         );
         g.validate().unwrap();
@@ -254,7 +272,7 @@ mod tests {
     #[test]
     fn a_lock_larger_than_the_balance_is_rejected() {
         let mut g = Genesis::hubble(0);
-        let team = g.alloc.get_mut(&Genesis::hubble_team_address()).unwrap();
+        let team = g.alloc.get_mut(&Custody::placeholder().team).unwrap();
         team.balance = vnt(1);
         let err = g.validate().unwrap_err().to_string();
         assert!(err.contains("locks"), "{err}");

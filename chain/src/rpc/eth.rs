@@ -36,10 +36,28 @@ pub struct EthRpc {
     shared: Arc<Shared>,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(params: &Params, what: &str) -> RpcResult<T> {
-    params
-        .parse::<T>()
-        .map_err(|e| invalid_params(format!("invalid {what}: {}", e.message())))
+/// Parses positional parameters into a tuple of `arity` elements; trailing optional ones
+/// may be left out, as Ethereum clients do with the block parameter.
+fn parse<T: serde::de::DeserializeOwned>(
+    params: &Params,
+    arity: usize,
+    what: &str,
+) -> RpcResult<T> {
+    let mut values: Vec<serde_json::Value> = match params.as_str() {
+        None => Vec::new(),
+        Some(_) => params
+            .parse()
+            .map_err(|e| invalid_params(format!("parameters must be an array: {}", e.message())))?,
+    };
+    if values.len() > arity {
+        return Err(invalid_params(format!(
+            "too many parameters: got {}, expected at most {arity}",
+            values.len()
+        )));
+    }
+    values.resize(arity, serde_json::Value::Null);
+    serde_json::from_value(serde_json::Value::Array(values))
+        .map_err(|e| invalid_params(format!("invalid {what}: {e}")))
 }
 
 impl EthRpc {
@@ -55,7 +73,7 @@ impl EthRpc {
                 module
                     .register_blocking_method($name, |params, rpc, _| {
                         let $rpc: &EthRpc = &rpc;
-                        let $p: $ty = parse(&params, $what)?;
+                        let $p: $ty = parse(&params, arity::<$ty>(), $what)?;
                         let result = $body?;
                         serde_json::to_value(result).map_err(|e| server_error(e.to_string()))
                     })
@@ -510,9 +528,29 @@ impl EthRpc {
     }
 }
 
-/// Parameters of a method that takes none (an absent or empty array).
-#[derive(serde::Deserialize)]
-struct Empty(#[serde(default)] ());
+/// Parameters of a method that takes none.
+type Empty = [u8; 0];
+
+/// Number of positional parameters a parameter tuple takes.
+trait Arity {
+    const ARITY: usize;
+}
+impl Arity for [u8; 0] {
+    const ARITY: usize = 0;
+}
+impl<A> Arity for (A,) {
+    const ARITY: usize = 1;
+}
+impl<A, B> Arity for (A, B) {
+    const ARITY: usize = 2;
+}
+impl<A, B, C> Arity for (A, B, C) {
+    const ARITY: usize = 3;
+}
+
+const fn arity<T: Arity>() -> usize {
+    T::ARITY
+}
 
 fn intrinsic_floor(request: &CallRequest) -> u64 {
     let envelope = TxEnvelope::Legacy(alloy_consensus::Signed::new_unhashed(
