@@ -106,6 +106,14 @@ impl Chain {
         })
     }
 
+    /// The genesis a data directory was created with, if it holds a chain.
+    pub fn stored_genesis(path: &Path) -> Result<Option<Genesis>, ChainError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Ok(Store::open(path)?.genesis()?)
+    }
+
     pub fn config(&self) -> &ChainConfig {
         &self.genesis.config
     }

@@ -8,10 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::genesis::{DEV_BALANCE_VNT, Genesis, dev_signers};
 use vnt_chain::pool::PoolConfig;
 use vnt_chain::producer::{BlockTime, unix_now};
-use vnt_chain::{Node, NodeConfig};
+use vnt_chain::{Chain, Node, NodeConfig};
 
 #[derive(Parser)]
 #[command(
@@ -112,9 +113,11 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let (run, genesis, beneficiary) = match cli.command {
         Command::Dev(args) => {
-            let signers = dev_signers();
-            print_dev_accounts(&signers);
-            (args.run, Genesis::dev(unix_now()), signers[0].address())
+            print_dev_accounts(&dev_signers());
+            let genesis = dev_genesis(&args.run)?;
+            // Like anvil, the dev producer is the zero address, so dev accounts see only their
+            // own spending in their balances.
+            (args.run, genesis, Address::ZERO)
         }
         Command::Node(args) => {
             let genesis = match &args.genesis {
@@ -152,6 +155,23 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match failure {
         Some(reason) => Err(reason.into()),
         None => Ok(()),
+    }
+}
+
+/// A restarted dev chain continues from the genesis it was created with.
+fn dev_genesis(run: &RunArgs) -> Result<Genesis, Box<dyn std::error::Error>> {
+    if run.tmp {
+        return Ok(Genesis::dev(unix_now()));
+    }
+    match Chain::stored_genesis(&run.data_dir)? {
+        None => Ok(Genesis::dev(unix_now())),
+        Some(stored) if stored.config.chain_id == DEV_CHAIN_ID => Ok(stored),
+        Some(stored) => Err(format!(
+            "{} holds a chain with id {}, not a dev chain; use `vnt node` or another --data-dir",
+            run.data_dir.display(),
+            stored.config.chain_id
+        )
+        .into()),
     }
 }
 

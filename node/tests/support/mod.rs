@@ -1,0 +1,135 @@
+//! Real `vnt` processes on loopback for end-to-end tests: started on an ephemeral port,
+//! killed when dropped, and driven over JSON-RPC.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long a node may take to start serving RPC.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A `vnt dev` process.
+pub struct DevProcess {
+    child: Child,
+    pub rpc_url: String,
+}
+
+impl DevProcess {
+    /// Starts `vnt dev` with `args` and waits until it prints its RPC address.
+    pub fn spawn(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vnt"))
+            .arg("dev")
+            .args(["--rpc-addr", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the vnt binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let (lines, received) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = received.recv_timeout(left).unwrap_or_else(|_| {
+                panic!("vnt dev printed no RPC address within {START_TIMEOUT:?}")
+            });
+            if let Some(url) = line.strip_prefix("JSON-RPC (HTTP and WebSocket): ") {
+                return Self {
+                    child,
+                    rpc_url: url.trim().to_string(),
+                };
+            }
+        }
+    }
+
+    /// Kills the process with SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Asks the process to stop as Ctrl-C would and waits for it to exit cleanly.
+    pub fn interrupt(mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "vnt dev exited with {exit} after Ctrl-C");
+    }
+}
+
+impl Drop for DevProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking JSON-RPC call over plain HTTP/1.1; returns the result or the error object.
+pub fn rpc(url: &str, method: &str, params: Value) -> Result<Value, Value> {
+    use std::io::{Read, Write};
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let host = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap_or_else(|e| panic!("{method}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let json = response.split("\r\n\r\n").nth(1).expect("an HTTP body");
+    let response: Value = serde_json::from_str(json).unwrap();
+    match response.get("error") {
+        Some(error) => Err(error.clone()),
+        None => Ok(response["result"].clone()),
+    }
+}
+
+/// The directory of the Node.js client tests, with its packages installed.
+pub fn client_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    if !dir.join("node_modules").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm (Node.js) is needed for the client tests");
+        assert!(status.success(), "npm ci failed in {}", dir.display());
+    }
+    dir
+}
+
+/// Runs `node SCRIPT ARGS...` in the client directory and asserts it succeeds.
+pub fn run_client(script: &str, args: &[&str]) -> String {
+    let output = Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(client_dir())
+        .output()
+        .expect("node (Node.js 18 or later) is needed for the client tests");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
