@@ -98,10 +98,9 @@ impl TxPool {
                 got: nonce,
             });
         }
-        let pending = self.pending_nonce(&tx.sender, account.nonce);
         if nonce > account.nonce + self.config.max_nonce_gap {
             return Err(TxError::NonceTooHigh {
-                expected: pending,
+                expected: account.nonce,
                 got: nonce,
                 gap: self.config.max_nonce_gap,
             });

@@ -54,7 +54,7 @@ pub enum TxError {
     #[error("nonce too low: next nonce {expected}, tx nonce {got}")]
     NonceTooLow { expected: u64, got: u64 },
     #[error(
-        "nonce too high: next nonce {expected}, tx nonce {got}, the pool holds at most {gap} ahead"
+        "nonce too high: account nonce {expected}, tx nonce {got}, the pool holds at most {gap} ahead of it"
     )]
     NonceTooHigh { expected: u64, got: u64, gap: u64 },
     #[error(

@@ -60,9 +60,12 @@ fn sigkill_while_transactions_flow_loses_no_reported_block() {
             Instant::now() < deadline,
             "the chain did not make progress in time"
         );
-        let raw = Transfer::new(DEV_CHAIN_ID, nonce, to, U256::from(1000 + nonce)).sign(key);
-        sent.push(rpc(&node.rpc_url, "eth_sendRawTransaction", json!([raw])).unwrap());
-        nonce += 1;
+        // Keep a few transactions in flight, well inside the pool's nonce window.
+        if sent.len() < 8 {
+            let raw = Transfer::new(DEV_CHAIN_ID, nonce, to, U256::from(1000 + nonce)).sign(key);
+            sent.push(rpc(&node.rpc_url, "eth_sendRawTransaction", json!([raw])).unwrap());
+            nonce += 1;
+        }
         let head = number(&rpc(&node.rpc_url, "eth_blockNumber", json!([])).unwrap());
         for n in reported.keys().last().map_or(0, |last| last + 1)..=head {
             reported.insert(n, block(&node.rpc_url, n));
