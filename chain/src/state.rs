@@ -281,7 +281,7 @@ fn trie_root(
     let target = target.map(Nibbles::unpack);
     let mut builder = HashBuilder::default();
     if let Some(target) = &target {
-        builder = builder.with_proof_retainer(ProofRetainer::new(vec![target.clone()]));
+        builder = builder.with_proof_retainer(ProofRetainer::new(vec![*target]));
     }
     for (key, value) in leaves {
         builder.add_leaf(Nibbles::unpack(key), &value);

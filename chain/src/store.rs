@@ -279,9 +279,15 @@ impl Store {
         ops.push((col::META, HEAD_KEY.to_vec(), Some(head)));
     }
 
+    /// The work parity-db's background threads would do, done here in order: queue the
+    /// commit into the log, write and fsync the log, apply it to the tables, advance any
+    /// index growth (reindex) the same way, and drop logs already applied.
     fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
         self.db.commit(ops)?;
         self.db.process_commits()?;
+        self.db.flush_logs()?;
+        self.db.enact_logs()?;
+        self.db.process_reindex()?;
         self.db.flush_logs()?;
         self.db.enact_logs()?;
         self.db.clean_logs()?;

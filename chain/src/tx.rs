@@ -158,7 +158,7 @@ pub fn verify(
 
 /// Gas a transaction costs before its first instruction runs.
 pub fn intrinsic_gas(envelope: &TxEnvelope, sender: Address) -> u64 {
-    let gas = calculate_initial_tx_gas_for_tx(&tx_env(envelope, sender), SPEC, None);
+    let gas = calculate_initial_tx_gas_for_tx(tx_env(envelope, sender), SPEC, None);
     (gas.initial_regular_gas + gas.initial_state_gas).max(gas.floor_gas)
 }
 

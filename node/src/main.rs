@@ -35,9 +35,10 @@ enum Command {
 
 #[derive(Args)]
 struct RunArgs {
-    /// Directory of the chain database; the chain continues from it on restart.
-    #[arg(long, default_value = ".vnt")]
-    data_dir: PathBuf,
+    /// Directory of the chain database; the chain continues from it on restart
+    /// [default: ~/.vnt/dev for `vnt dev`, ~/.vnt/hubble for `vnt node`].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
     /// Keep the chain in a temporary directory, deleted on exit.
     #[arg(long, conflicts_with = "data_dir")]
     tmp: bool,
@@ -112,14 +113,20 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let (run, genesis, beneficiary) = match cli.command {
-        Command::Dev(args) => {
+        Command::Dev(mut args) => {
             print_dev_accounts(&dev_signers());
+            args.run
+                .data_dir
+                .get_or_insert_with(|| default_data_dir("dev"));
             let genesis = dev_genesis(&args.run)?;
             // Like anvil, the dev producer is the zero address, so dev accounts see only their
             // own spending in their balances.
             (args.run, genesis, Address::ZERO)
         }
-        Command::Node(args) => {
+        Command::Node(mut args) => {
+            args.run
+                .data_dir
+                .get_or_insert_with(|| default_data_dir("hubble"));
             let genesis = match &args.genesis {
                 Some(path) => Genesis::from_file(path)?,
                 None => Genesis::hubble(HUBBLE_GENESIS_TIME),
@@ -128,9 +135,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let tmp = run.tmp.then(tempfile::tempdir).transpose()?;
-    let data_dir = tmp
-        .as_ref()
-        .map_or(run.data_dir.clone(), |t| t.path().to_path_buf());
+    let data_dir = match &tmp {
+        Some(tmp) => tmp.path().to_path_buf(),
+        None => run
+            .data_dir
+            .clone()
+            .expect("resolved before the node starts"),
+    };
     let config = NodeConfig {
         data_dir: data_dir.clone(),
         genesis,
@@ -158,17 +169,24 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
+/// `~/.vnt/NAME`, or `.vnt/NAME` where there is no home directory.
+fn default_data_dir(name: &str) -> PathBuf {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".vnt").join(name)
+}
+
 /// A restarted dev chain continues from the genesis it was created with.
 fn dev_genesis(run: &RunArgs) -> Result<Genesis, Box<dyn std::error::Error>> {
     if run.tmp {
         return Ok(Genesis::dev(unix_now()));
     }
-    match Chain::stored_genesis(&run.data_dir)? {
+    let data_dir = run.data_dir.as_deref().expect("resolved by the caller");
+    match Chain::stored_genesis(data_dir)? {
         None => Ok(Genesis::dev(unix_now())),
         Some(stored) if stored.config.chain_id == DEV_CHAIN_ID => Ok(stored),
         Some(stored) => Err(format!(
             "{} holds a chain with id {}, not a dev chain; use `vnt node` or another --data-dir",
-            run.data_dir.display(),
+            data_dir.display(),
             stored.config.chain_id
         )
         .into()),

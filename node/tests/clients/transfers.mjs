@@ -57,4 +57,9 @@ await assert.rejects(
   wallets[0].sendTransaction({ to: recipient, value: ethers.parseEther("999999999") }),
   (error) => error.message.includes("insufficient funds"),
 );
+// The same port speaks WebSocket.
+const ws = new ethers.WebSocketProvider(url.replace(/^http/, "ws"));
+assert.equal((await ws.getNetwork()).chainId, 1337n, "chain id over WebSocket");
+assert.equal(await ws.getBalance(recipient), expected, "balance over WebSocket");
+await ws.destroy();
 console.log("ethers transfers passed");

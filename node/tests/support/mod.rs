@@ -21,7 +21,7 @@ pub struct DevProcess {
 impl DevProcess {
     /// Starts `vnt dev` with `args` and waits until it prints its RPC address.
     pub fn spawn(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vnt"))
+        let child = Command::new(env!("CARGO_BIN_EXE_vnt"))
             .arg("dev")
             .args(["--rpc-addr", "127.0.0.1:0"])
             .args(args)
@@ -30,7 +30,12 @@ impl DevProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the vnt binary starts");
-        let stdout = child.stdout.take().unwrap();
+        // Owned by the handle from here on, so a failed start still kills the process.
+        let mut process = Self {
+            child,
+            rpc_url: String::new(),
+        };
+        let stdout = process.child.stdout.take().unwrap();
         let (lines, received) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -47,10 +52,8 @@ impl DevProcess {
                 panic!("vnt dev printed no RPC address within {START_TIMEOUT:?}")
             });
             if let Some(url) = line.strip_prefix("JSON-RPC (HTTP and WebSocket): ") {
-                return Self {
-                    child,
-                    rpc_url: url.trim().to_string(),
-                };
+                process.rpc_url = url.trim().to_string();
+                return process;
             }
         }
     }
