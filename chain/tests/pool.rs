@@ -10,6 +10,18 @@ use vnt_chain::tx::VerifiedTx;
 
 const T0: u64 = 1_800_000_000;
 
+fn admission<'a>(
+    chain: &'a vnt_chain::Chain,
+    vesting: &'a BTreeMap<Address, vnt_chain::token::VestingSchedule>,
+) -> AdmissionContext<'a> {
+    AdmissionContext {
+        state: chain.state(),
+        base_fee: chain.next_base_fee(),
+        vesting,
+        now: T0,
+    }
+}
+
 fn tx(sender: usize, nonce: u64, tip_gwei: u128) -> VerifiedTx {
     let config = Genesis::dev(T0).config;
     Transfer::new(
@@ -26,12 +38,7 @@ fn tx(sender: usize, nonce: u64, tip_gwei: u128) -> VerifiedTx {
 fn best_takes_higher_tips_first_and_each_sender_in_nonce_order() {
     let (chain, _dir) = temp_chain(Genesis::dev(T0));
     let vesting = BTreeMap::new();
-    let ctx = AdmissionContext {
-        state: chain.state(),
-        base_fee: chain.next_base_fee(),
-        vesting: &vesting,
-        now: T0,
-    };
+    let ctx = admission(&chain, &vesting);
     let mut pool = TxPool::new(PoolConfig::default());
     // Sender 0's second transaction tips most, but must wait for its first.
     for tx in [
@@ -70,12 +77,7 @@ fn mined_transactions_leave_the_pool() {
     let vesting = BTreeMap::new();
     let mut pool = TxPool::new(PoolConfig::default());
     {
-        let ctx = AdmissionContext {
-            state: chain.state(),
-            base_fee: chain.next_base_fee(),
-            vesting: &vesting,
-            now: T0,
-        };
+        let ctx = admission(&chain, &vesting);
         pool.add(tx(3, 0, 2), &ctx).unwrap();
         pool.add(tx(3, 1, 2), &ctx).unwrap();
     }
@@ -94,12 +96,7 @@ fn mined_transactions_leave_the_pool() {
 fn a_full_pool_refuses_newcomers() {
     let (chain, _dir) = temp_chain(Genesis::dev(T0));
     let vesting = BTreeMap::new();
-    let ctx = AdmissionContext {
-        state: chain.state(),
-        base_fee: chain.next_base_fee(),
-        vesting: &vesting,
-        now: T0,
-    };
+    let ctx = admission(&chain, &vesting);
     let mut pool = TxPool::new(PoolConfig {
         max_transactions: 2,
         ..PoolConfig::default()

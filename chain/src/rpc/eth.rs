@@ -6,58 +6,28 @@
 
 use super::convert;
 use super::error::{RpcResult, chain_error, invalid_params, reverted, server_error, tx_error};
+use super::fees;
+use super::params::{Empty, arity, parse};
 use crate::chain::{Chain, SealedBlock};
 use crate::execution::{CallOutcome, CallRequest, call};
 use crate::node::Shared;
-use crate::tx::{intrinsic_gas, verify_raw};
-use alloy_consensus::{Transaction as _, TxEnvelope};
+use crate::tx::verify_raw;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
 use alloy_rpc_types_eth::{
-    Block, EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory, Transaction,
-    TransactionReceipt, TransactionRequest,
+    Block, EIP1186AccountProofResponse, EIP1186StorageProof, Transaction, TransactionReceipt,
+    TransactionRequest,
 };
 use alloy_serde::JsonStorageKey;
 use jsonrpsee::RpcModule;
-use jsonrpsee::types::Params;
 use std::sync::Arc;
 
-/// Tip suggested when recent blocks carry no transactions: 1 gwei.
-const DEFAULT_TIP: u128 = 1_000_000_000;
-/// Blocks `eth_maxPriorityFeePerGas` looks back over.
-const TIP_LOOKBACK: u64 = 20;
-/// Most blocks one `eth_feeHistory` call may cover (geth's limit).
-const MAX_FEE_HISTORY: u64 = 1024;
 /// Most storage keys one `eth_getProof` call may ask for.
 const MAX_PROOF_KEYS: usize = 1024;
 
 /// The handlers, over the node's shared state.
 pub struct EthRpc {
     shared: Arc<Shared>,
-}
-
-/// Parses positional parameters into a tuple of `arity` elements; trailing optional ones
-/// may be left out, as Ethereum clients do with the block parameter.
-fn parse<T: serde::de::DeserializeOwned>(
-    params: &Params,
-    arity: usize,
-    what: &str,
-) -> RpcResult<T> {
-    let mut values: Vec<serde_json::Value> = match params.as_str() {
-        None => Vec::new(),
-        Some(_) => params
-            .parse()
-            .map_err(|e| invalid_params(format!("parameters must be an array: {}", e.message())))?,
-    };
-    if values.len() > arity {
-        return Err(invalid_params(format!(
-            "too many parameters: got {}, expected at most {arity}",
-            values.len()
-        )));
-    }
-    values.resize(arity, serde_json::Value::Null);
-    serde_json::from_value(serde_json::Value::Array(values))
-        .map_err(|e| invalid_params(format!("invalid {what}: {e}")))
 }
 
 impl EthRpc {
@@ -150,17 +120,19 @@ impl EthRpc {
             .latest_state(p.2, |chain| {
                 B256::from(chain.state().storage(&p.0, p.1.as_b256().into()))
             }));
-        method!("eth_gasPrice", "parameters", |rpc, _p: Empty| rpc
-            .gas_price());
+        method!("eth_gasPrice", "parameters", |rpc, _p: Empty| {
+            fees::gas_price(&rpc.shared.chain.read())
+        });
         method!(
             "eth_maxPriorityFeePerGas",
             "parameters",
-            |rpc, _p: Empty| { rpc.suggested_tip().map(U256::from) }
+            |rpc, _p: Empty| { fees::suggested_tip(&rpc.shared.chain.read()).map(U256::from) }
         );
         method!(
             "eth_feeHistory",
             "block count, newest block or reward percentiles",
-            |rpc, p: (U64, BlockNumberOrTag, Option<Vec<f64>>)| rpc.fee_history(
+            |rpc, p: (U64, BlockNumberOrTag, Option<Vec<f64>>)| fees::fee_history(
+                &rpc.shared.chain.read(),
                 p.0.to(),
                 p.1,
                 p.2.unwrap_or_default()
@@ -242,17 +214,9 @@ impl EthRpc {
         Ok(read(&chain))
     }
 
-    fn resolve_number(chain: &Chain, tag: BlockNumberOrTag) -> u64 {
-        match tag {
-            BlockNumberOrTag::Number(number) => number,
-            BlockNumberOrTag::Earliest => 0,
-            _ => chain.head().number,
-        }
-    }
-
     fn block_by_number(&self, tag: BlockNumberOrTag, full: bool) -> RpcResult<Option<Block>> {
         let chain = self.shared.chain.read();
-        let number = Self::resolve_number(&chain, tag);
+        let number = resolve_number(&chain, tag);
         let block = chain.block_by_number(number).map_err(chain_error)?;
         Self::render_block(&chain, block, full)
     }
@@ -290,95 +254,6 @@ impl EthRpc {
             ));
         }
         Ok(U64::from(nonce))
-    }
-
-    /// The tip recent blocks paid: the 60th percentile over the last blocks, or 1 gwei.
-    fn suggested_tip(&self) -> RpcResult<u128> {
-        let chain = self.shared.chain.read();
-        let head = chain.head().number;
-        let mut tips = Vec::new();
-        for number in head.saturating_sub(TIP_LOOKBACK - 1)..=head {
-            let Some(block) = chain.block_by_number(number).map_err(chain_error)? else {
-                continue;
-            };
-            let base_fee = block.block.header.base_fee_per_gas.unwrap_or_default();
-            tips.extend(
-                block
-                    .block
-                    .body
-                    .transactions
-                    .iter()
-                    .filter_map(|tx| tx.effective_tip_per_gas(base_fee)),
-            );
-        }
-        if tips.is_empty() {
-            return Ok(DEFAULT_TIP);
-        }
-        tips.sort_unstable();
-        Ok(tips[(tips.len() - 1) * 60 / 100])
-    }
-
-    fn gas_price(&self) -> RpcResult<U256> {
-        let tip = self.suggested_tip()?;
-        let base_fee = self.shared.chain.read().next_base_fee();
-        Ok(U256::from(base_fee as u128 + tip))
-    }
-
-    fn fee_history(
-        &self,
-        block_count: u64,
-        newest: BlockNumberOrTag,
-        percentiles: Vec<f64>,
-    ) -> RpcResult<FeeHistory> {
-        if percentiles.windows(2).any(|w| w[0] > w[1])
-            || percentiles.iter().any(|p| !(0.0..=100.0).contains(p))
-        {
-            return Err(invalid_params(
-                "invalid reward percentiles: each must be within 0..=100, in ascending order",
-            ));
-        }
-        let chain = self.shared.chain.read();
-        let newest = Self::resolve_number(&chain, newest);
-        if newest > chain.head().number {
-            return Err(invalid_params(format!(
-                "request beyond head block: requested {newest}, head {}",
-                chain.head().number
-            )));
-        }
-        let count = block_count.clamp(0, MAX_FEE_HISTORY).min(newest + 1);
-        let oldest = newest + 1 - count;
-        let mut history = FeeHistory {
-            oldest_block: oldest,
-            ..Default::default()
-        };
-        let mut reward = Vec::new();
-        for number in oldest..=newest {
-            let block = chain
-                .block_by_number(number)
-                .map_err(chain_error)?
-                .ok_or_else(|| server_error(format!("block {number} is missing")))?;
-            let header = &block.block.header;
-            let base_fee = header.base_fee_per_gas.unwrap_or_default();
-            history.base_fee_per_gas.push(base_fee as u128);
-            history
-                .gas_used_ratio
-                .push(header.gas_used as f64 / header.gas_limit as f64);
-            history.base_fee_per_blob_gas.push(0);
-            history.blob_gas_used_ratio.push(0.0);
-            if !percentiles.is_empty() {
-                let receipts = chain.receipts(&block.hash).map_err(chain_error)?;
-                reward.push(block_rewards(&block, &receipts, &percentiles));
-            }
-            if number == newest {
-                let next = chain.config().next_base_fee(header.gas_used, base_fee);
-                history.base_fee_per_gas.push(next as u128);
-                history.base_fee_per_blob_gas.push(0);
-            }
-        }
-        if !percentiles.is_empty() {
-            history.reward = Some(reward);
-        }
-        Ok(history)
     }
 
     fn call_request(&self, request: &TransactionRequest) -> CallRequest {
@@ -437,12 +312,11 @@ impl EthRpc {
                 Ok(matches!(run(gas)?, CallOutcome::Success { .. }))
             };
             // Gas used is a lower bound; refunds and the 63/64 rule can need more.
-            let mut low = used.saturating_sub(1).max(intrinsic_floor(&request) - 1);
-            let mut high = cap;
+            // Gas used (which includes the intrinsic cost) is where the search starts.
             if used < cap && succeeds(used)? {
                 return Ok(U64::from(used));
             }
-            low = low.max(used);
+            let (mut low, mut high) = (used, cap);
             while low + 1 < high {
                 let mid = low + (high - low) / 2;
                 if succeeds(mid)? {
@@ -528,43 +402,6 @@ impl EthRpc {
     }
 }
 
-/// Parameters of a method that takes none.
-type Empty = [u8; 0];
-
-/// Number of positional parameters a parameter tuple takes.
-trait Arity {
-    const ARITY: usize;
-}
-impl Arity for [u8; 0] {
-    const ARITY: usize = 0;
-}
-impl<A> Arity for (A,) {
-    const ARITY: usize = 1;
-}
-impl<A, B> Arity for (A, B) {
-    const ARITY: usize = 2;
-}
-impl<A, B, C> Arity for (A, B, C) {
-    const ARITY: usize = 3;
-}
-
-const fn arity<T: Arity>() -> usize {
-    T::ARITY
-}
-
-fn intrinsic_floor(request: &CallRequest) -> u64 {
-    let envelope = TxEnvelope::Legacy(alloy_consensus::Signed::new_unhashed(
-        alloy_consensus::TxLegacy {
-            to: request.to.map_or(TxKind::Create, TxKind::Call),
-            input: request.input.clone(),
-            gas_limit: u64::MAX,
-            ..Default::default()
-        },
-        alloy_primitives::Signature::test_signature(),
-    ));
-    intrinsic_gas(&envelope, request.from.unwrap_or_default()).max(1)
-}
-
 fn halt_message(reason: &str) -> String {
     if reason.starts_with("OutOfGas") {
         "out of gas".to_string()
@@ -573,46 +410,11 @@ fn halt_message(reason: &str) -> String {
     }
 }
 
-/// Priority fees at the given percentiles of the block's gas, as `eth_feeHistory` reports.
-fn block_rewards(
-    block: &SealedBlock,
-    receipts: &[alloy_consensus::ReceiptEnvelope],
-    percentiles: &[f64],
-) -> Vec<u128> {
-    let base_fee = block.block.header.base_fee_per_gas.unwrap_or_default();
-    let mut by_tip: Vec<(u128, u64)> = block
-        .block
-        .body
-        .transactions
-        .iter()
-        .enumerate()
-        .map(|(i, tx)| {
-            let before = i
-                .checked_sub(1)
-                .map_or(0, |p| receipts[p].cumulative_gas_used());
-            let gas = receipts
-                .get(i)
-                .map_or(0, |r| r.cumulative_gas_used() - before);
-            (tx.effective_tip_per_gas(base_fee).unwrap_or(0), gas)
-        })
-        .collect();
-    if by_tip.is_empty() {
-        return vec![0; percentiles.len()];
+/// The block a number or tag names (`latest`, `safe`, `finalized` and `pending` are the head).
+pub fn resolve_number(chain: &Chain, tag: BlockNumberOrTag) -> u64 {
+    match tag {
+        BlockNumberOrTag::Number(number) => number,
+        BlockNumberOrTag::Earliest => 0,
+        _ => chain.head().number,
     }
-    by_tip.sort_unstable();
-    let total: u64 = by_tip.iter().map(|(_, gas)| gas).sum();
-    percentiles
-        .iter()
-        .map(|p| {
-            let threshold = (total as f64 * p / 100.0) as u64;
-            let mut sum = 0;
-            for (tip, gas) in &by_tip {
-                sum += gas;
-                if sum >= threshold {
-                    return *tip;
-                }
-            }
-            by_tip.last().map_or(0, |(tip, _)| *tip)
-        })
-        .collect()
 }

@@ -7,6 +7,8 @@
 pub mod convert;
 pub mod error;
 pub mod eth;
+pub mod fees;
+pub mod params;
 
 use crate::node::Shared;
 use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
