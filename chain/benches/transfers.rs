@@ -16,17 +16,24 @@ use vnt_chain::tx::verify_raw;
 const TRANSFERS_PER_BLOCK: u64 = 700;
 const T0: u64 = 1_800_000_000;
 
-/// A dev genesis plus `extra` funded bystander accounts, so the state root has work to do.
+/// Funded accounts that transfers pay to, so the state does not grow while measuring.
+const RECIPIENTS: u64 = 1_000;
+
+fn account(i: u64) -> Address {
+    let mut bytes = [0u8; 20];
+    bytes[12..].copy_from_slice(&(i + 1).to_be_bytes());
+    Address::from(bytes)
+}
+
+/// A dev genesis plus `extra` funded accounts (at least the recipients).
 fn genesis_with_accounts(extra: u64) -> Genesis {
     let mut genesis = Genesis::dev(T0);
-    for i in 0..extra {
-        let mut bytes = [0u8; 20];
-        bytes[12..].copy_from_slice(&(i + 1).to_be_bytes());
-        let account = GenesisAccount {
+    for i in 0..extra.max(RECIPIENTS) {
+        let funded = GenesisAccount {
             balance: vnt(1),
             ..Default::default()
         };
-        genesis.alloc.insert(Address::from(bytes), account);
+        genesis.alloc.insert(account(i), funded);
     }
     genesis
 }
@@ -39,7 +46,7 @@ fn sign_batch(chain: &Chain, first_nonce: u64) -> Vec<Bytes> {
     let mut raws = Vec::new();
     for offset in 0..per_sender {
         for (i, key) in keys.iter().enumerate() {
-            let to = Address::with_last_byte(i as u8).create(first_nonce + offset);
+            let to = account(((first_nonce + offset) * keys.len() as u64 + i as u64) % RECIPIENTS);
             let tx = Transfer::new(chain_id, first_nonce + offset, to, U256::from(1));
             raws.push(tx.sign(key));
         }
@@ -52,11 +59,11 @@ fn bench_transfers(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(20));
     group.throughput(Throughput::Elements(TRANSFERS_PER_BLOCK));
-    for accounts in [0u64, 50_000] {
+    for accounts in [RECIPIENTS, 50_000] {
         let (mut chain, _dir) = temp_chain(genesis_with_accounts(accounts));
         let mut nonce = 0;
         let mut timestamp = T0;
-        group.bench_function(format!("state_with_{}_accounts", accounts + 10), |b| {
+        group.bench_function(format!("state_of_{}_accounts", accounts + 10), |b| {
             b.iter_custom(|iterations| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iterations {
@@ -80,5 +87,35 @@ fn bench_transfers(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_transfers);
+/// The state root after one account changed, by state size: the account trie is rehashed.
+fn bench_state_root(c: &mut Criterion) {
+    let mut group = c.benchmark_group("state_root_after_one_change");
+    group.sample_size(10);
+    for accounts in [1_000u64, 50_000] {
+        let mut state = vnt_chain::state::WorldState::default();
+        for i in 0..accounts {
+            let info = vnt_chain::state::AccountInfo {
+                balance: vnt(1),
+                ..Default::default()
+            };
+            state.set_account(account(i), info);
+        }
+        state.state_root();
+        let mut nonce = 0;
+        group.bench_function(format!("{accounts}_accounts"), |b| {
+            b.iter(|| {
+                nonce += 1;
+                let info = vnt_chain::state::AccountInfo {
+                    nonce,
+                    ..Default::default()
+                };
+                state.set_account(account(0), info);
+                state.state_root()
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_transfers, bench_state_root);
 criterion_main!(benches);
