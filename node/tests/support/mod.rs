@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// How long a node may take to start serving RPC.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A `vnt dev` process.
+/// A running `vnt` process serving JSON-RPC.
 pub struct DevProcess {
     child: Child,
     pub rpc_url: String,
@@ -21,8 +21,13 @@ pub struct DevProcess {
 impl DevProcess {
     /// Starts `vnt dev` with `args` and waits until it prints its RPC address.
     pub fn spawn(args: &[&str]) -> Self {
+        Self::spawn_command("dev", args)
+    }
+
+    /// Starts `vnt SUBCOMMAND` with `args` and waits until it prints its RPC address.
+    pub fn spawn_command(subcommand: &str, args: &[&str]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_vnt"))
-            .arg("dev")
+            .arg(subcommand)
             .args(["--rpc-addr", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "warn")
@@ -49,7 +54,7 @@ impl DevProcess {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = received.recv_timeout(left).unwrap_or_else(|_| {
-                panic!("vnt dev printed no RPC address within {START_TIMEOUT:?}")
+                panic!("vnt {subcommand} printed no RPC address within {START_TIMEOUT:?}")
             });
             if let Some(url) = line.strip_prefix("JSON-RPC (HTTP and WebSocket): ") {
                 process.rpc_url = url.trim().to_string();
