@@ -1,0 +1,174 @@
+//! Gas costs: one table for instructions, one for host functions.
+//!
+//! One unit of VM gas is meant to be about one nanosecond of execution on the reference
+//! machine; the classes below are the starting point that the calibration benchmark
+//! (`cargo bench -p vnt-vm`) checks and `docs/performance.md` reports. The table's
+//! [`CostTable::fingerprint`] is part of every compiled-module cache key, so changing a cost
+//! can never reuse code instrumented with the old one.
+
+use wasmparser::Operator;
+
+/// Cost of a host function: a base plus a per-byte part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostCosts {
+    pub base: u64,
+    pub per_byte: u64,
+}
+
+/// Host function costs.
+pub mod host {
+    use super::HostCosts;
+
+    pub const INPUT_SIZE: HostCosts = HostCosts {
+        base: 40,
+        per_byte: 0,
+    };
+    pub const INPUT_COPY: HostCosts = HostCosts {
+        base: 60,
+        per_byte: 1,
+    };
+    pub const RETURN_DATA: HostCosts = HostCosts {
+        base: 60,
+        per_byte: 1,
+    };
+    pub const STORAGE_READ: HostCosts = HostCosts {
+        base: 400,
+        per_byte: 0,
+    };
+    pub const STORAGE_WRITE: HostCosts = HostCosts {
+        base: 1_000,
+        per_byte: 0,
+    };
+    pub const LOG: HostCosts = HostCosts {
+        base: 300,
+        per_byte: 2,
+    };
+    pub const GAS_LEFT: HostCosts = HostCosts {
+        base: 40,
+        per_byte: 0,
+    };
+}
+
+/// Costs of instructions, by class, and of the dynamic parts of instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CostTable {
+    /// Constants, locals, globals, simple arithmetic and comparisons, `drop`, `select`.
+    pub simple: u64,
+    /// Multiplication.
+    pub multiply: u64,
+    /// Division and remainder.
+    pub divide: u64,
+    /// Loads and stores.
+    pub memory: u64,
+    /// Branches and block structure.
+    pub control: u64,
+    /// A direct call.
+    pub call: u64,
+    /// An indirect call (table lookup and signature check).
+    pub call_indirect: u64,
+    /// Per byte copied or filled by bulk memory instructions.
+    pub bulk_per_byte: u64,
+    /// Per table element copied, filled or grown.
+    pub table_per_element: u64,
+    /// Per 64 KiB page `memory.grow` adds (zeroing it costs real time).
+    pub grow_per_page: u64,
+}
+
+impl Default for CostTable {
+    fn default() -> Self {
+        Self {
+            simple: 1,
+            multiply: 2,
+            divide: 8,
+            memory: 2,
+            control: 2,
+            call: 8,
+            call_indirect: 16,
+            bulk_per_byte: 1,
+            table_per_element: 4,
+            grow_per_page: 20_000,
+        }
+    }
+}
+
+impl CostTable {
+    /// The static cost of one instruction (dynamic parts are charged separately).
+    pub fn of(&self, op: &Operator) -> u64 {
+        use Operator::*;
+        match op {
+            Call { .. } => self.call,
+            CallIndirect { .. } => self.call_indirect,
+            Block { .. }
+            | Loop { .. }
+            | If { .. }
+            | Else
+            | End
+            | Br { .. }
+            | BrIf { .. }
+            | BrTable { .. }
+            | Return
+            | Unreachable
+            | Nop => self.control,
+            I32Mul | I64Mul => self.multiply,
+            I32DivS | I32DivU | I32RemS | I32RemU | I64DivS | I64DivU | I64RemS | I64RemU => {
+                self.divide
+            }
+            I32Load { .. }
+            | I64Load { .. }
+            | I32Load8S { .. }
+            | I32Load8U { .. }
+            | I32Load16S { .. }
+            | I32Load16U { .. }
+            | I64Load8S { .. }
+            | I64Load8U { .. }
+            | I64Load16S { .. }
+            | I64Load16U { .. }
+            | I64Load32S { .. }
+            | I64Load32U { .. }
+            | I32Store { .. }
+            | I64Store { .. }
+            | I32Store8 { .. }
+            | I32Store16 { .. }
+            | I64Store8 { .. }
+            | I64Store16 { .. }
+            | I64Store32 { .. }
+            | MemorySize { .. }
+            | MemoryGrow { .. }
+            | MemoryCopy { .. }
+            | MemoryFill { .. }
+            | MemoryInit { .. }
+            | DataDrop { .. }
+            | TableGet { .. }
+            | TableSet { .. }
+            | TableSize { .. }
+            | TableGrow { .. }
+            | TableFill { .. }
+            | TableCopy { .. }
+            | TableInit { .. }
+            | ElemDrop { .. } => self.memory,
+            _ => self.simple,
+        }
+    }
+
+    /// A stable digest of the table (FNV-1a over its fields), for compiled-code cache keys.
+    pub fn fingerprint(&self) -> u64 {
+        let fields = [
+            self.simple,
+            self.multiply,
+            self.divide,
+            self.memory,
+            self.control,
+            self.call,
+            self.call_indirect,
+            self.bulk_per_byte,
+            self.table_per_element,
+            self.grow_per_page,
+        ];
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in fields.iter().flat_map(|f| f.to_le_bytes()) {
+            hash ^= byte as u64;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        hash
+    }
+}

@@ -1,0 +1,223 @@
+//! The host ABI contracts import (module `vnt_v1`), written once for both engines.
+//!
+//! Each [`HostFunction`] is a name, a signature of `i32`/`i64` values and a plain function
+//! over a [`Guest`] — the engine's view of the running instance (its memory and gas). An
+//! engine adapter only turns its native call into that shape, so both engines run the very
+//! same host code and charge the very same gas. Every pointer and length from the guest is
+//! bounds-checked by [`Guest::read`] / [`Guest::write`]. Ending a call early (return data,
+//! revert, out of gas) travels as an [`Exit`] error through the engine back to [`crate::Vm`].
+
+use crate::costs::HostCosts;
+use wasmparser::ValType;
+
+/// Versioned import module of the host ABI.
+pub const MODULE: &str = "vnt_v1";
+
+/// A value type in host signatures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    I32,
+    I64,
+}
+
+impl Ty {
+    pub fn wasm(self) -> ValType {
+        match self {
+            Ty::I32 => ValType::I32,
+            Ty::I64 => ValType::I64,
+        }
+    }
+}
+
+/// What the contract's world looks like from inside the VM. The chain implements it over
+/// its state; tests use [`crate::testing::MemoryHost`].
+pub trait Host: Send + std::any::Any {
+    fn input(&self) -> &[u8];
+    fn storage_read(&mut self, key: &[u8; 32]) -> [u8; 32];
+    fn storage_write(&mut self, key: [u8; 32], value: [u8; 32]);
+    fn log(&mut self, topics: Vec<[u8; 32]>, data: Vec<u8>);
+}
+
+/// Why a call ended before its export returned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Exit {
+    #[error("returned")]
+    Return(Vec<u8>),
+    #[error("reverted")]
+    Revert(Vec<u8>),
+    #[error("out of gas")]
+    OutOfGas,
+    #[error("guest pointer out of bounds: {ptr}+{len}")]
+    OutOfBounds { ptr: u32, len: u32 },
+    #[error("too many log topics: {0}, at most 4")]
+    TooManyTopics(u32),
+}
+
+/// The engine's view of a running instance, as host functions need it.
+pub trait Guest {
+    /// Copies `len` bytes at `ptr` out of linear memory.
+    fn read(&mut self, ptr: u32, len: u32) -> Result<Vec<u8>, Exit>;
+    /// Copies `data` into linear memory at `ptr`.
+    fn write(&mut self, ptr: u32, data: &[u8]) -> Result<(), Exit>;
+    fn gas_left(&mut self) -> u64;
+    fn set_gas_left(&mut self, gas: u64);
+    fn host(&mut self) -> &mut dyn Host;
+}
+
+/// Charges `amount` from the instance's gas, or ends the call out of gas.
+pub fn charge(guest: &mut dyn Guest, amount: u64) -> Result<(), Exit> {
+    let left = guest.gas_left();
+    if amount > left {
+        guest.set_gas_left(0);
+        return Err(Exit::OutOfGas);
+    }
+    guest.set_gas_left(left - amount);
+    Ok(())
+}
+
+/// The body of a host function: arguments in, at most one result out, or an early exit.
+pub type HostCall = fn(&mut dyn Guest, &[u64]) -> Result<Option<u64>, Exit>;
+
+/// A function of the host ABI.
+pub struct HostFunction {
+    pub module: &'static str,
+    pub name: &'static str,
+    pub params: &'static [Ty],
+    pub results: &'static [Ty],
+    pub call: HostCall,
+}
+
+fn word(guest: &mut dyn Guest, ptr: u64) -> Result<[u8; 32], Exit> {
+    let bytes = guest.read(ptr as u32, 32)?;
+    Ok(bytes.try_into().expect("read returns exactly 32 bytes"))
+}
+
+/// Charges a host function's base cost plus its per-byte cost for `bytes`.
+fn charge_call(guest: &mut dyn Guest, cost: HostCosts, bytes: u64) -> Result<(), Exit> {
+    charge(
+        guest,
+        cost.base
+            .saturating_add(cost.per_byte.saturating_mul(bytes)),
+    )
+}
+
+use crate::costs::host as cost;
+
+/// Every function of `vnt_v1`.
+pub const FUNCTIONS: &[HostFunction] = &[
+    HostFunction {
+        module: MODULE,
+        name: "input_size",
+        params: &[],
+        results: &[Ty::I32],
+        call: |guest, _| {
+            charge_call(guest, cost::INPUT_SIZE, 0)?;
+            Ok(Some(guest.host().input().len() as u64))
+        },
+    },
+    HostFunction {
+        module: MODULE,
+        name: "input_copy",
+        params: &[Ty::I32, Ty::I32, Ty::I32],
+        results: &[],
+        call: |guest, args| {
+            let (ptr, offset, len) = (args[0] as u32, args[1] as usize, args[2] as usize);
+            charge_call(guest, cost::INPUT_COPY, len as u64)?;
+            let input = guest.host().input();
+            let end = offset.checked_add(len).filter(|end| *end <= input.len());
+            let Some(end) = end else {
+                return Err(Exit::OutOfBounds {
+                    ptr: offset as u32,
+                    len: len as u32,
+                });
+            };
+            let slice = input[offset..end].to_vec();
+            guest.write(ptr, &slice)?;
+            Ok(None)
+        },
+    },
+    HostFunction {
+        module: MODULE,
+        name: "return_data",
+        params: &[Ty::I32, Ty::I32],
+        results: &[],
+        call: |guest, args| {
+            charge_call(guest, cost::RETURN_DATA, args[1])?;
+            let data = guest.read(args[0] as u32, args[1] as u32)?;
+            Err(Exit::Return(data))
+        },
+    },
+    HostFunction {
+        module: MODULE,
+        name: "revert",
+        params: &[Ty::I32, Ty::I32],
+        results: &[],
+        call: |guest, args| {
+            charge_call(guest, cost::RETURN_DATA, args[1])?;
+            let data = guest.read(args[0] as u32, args[1] as u32)?;
+            Err(Exit::Revert(data))
+        },
+    },
+    HostFunction {
+        module: MODULE,
+        name: "storage_read",
+        params: &[Ty::I32, Ty::I32],
+        results: &[],
+        call: |guest, args| {
+            charge_call(guest, cost::STORAGE_READ, 0)?;
+            let key = word(guest, args[0])?;
+            let value = guest.host().storage_read(&key);
+            guest.write(args[1] as u32, &value)?;
+            Ok(None)
+        },
+    },
+    HostFunction {
+        module: MODULE,
+        name: "storage_write",
+        params: &[Ty::I32, Ty::I32],
+        results: &[],
+        call: |guest, args| {
+            charge_call(guest, cost::STORAGE_WRITE, 0)?;
+            let key = word(guest, args[0])?;
+            let value = word(guest, args[1])?;
+            guest.host().storage_write(key, value);
+            Ok(None)
+        },
+    },
+    HostFunction {
+        module: MODULE,
+        name: "log",
+        params: &[Ty::I32, Ty::I32, Ty::I32, Ty::I32],
+        results: &[],
+        call: |guest, args| {
+            let (topics_ptr, topic_count, data_ptr, data_len) = (
+                args[0] as u32,
+                args[1] as u32,
+                args[2] as u32,
+                args[3] as u32,
+            );
+            if topic_count > 4 {
+                return Err(Exit::TooManyTopics(topic_count));
+            }
+            charge_call(guest, cost::LOG, data_len as u64 + 32 * topic_count as u64)?;
+            let topics = guest
+                .read(topics_ptr, topic_count * 32)?
+                .chunks(32)
+                .map(|c| c.try_into().expect("32-byte chunks"))
+                .collect();
+            let data = guest.read(data_ptr, data_len)?;
+            guest.host().log(topics, data);
+            Ok(None)
+        },
+    },
+    HostFunction {
+        module: MODULE,
+        name: "gas_left",
+        params: &[],
+        results: &[Ty::I64],
+        call: |guest, _| {
+            charge_call(guest, cost::GAS_LEFT, 0)?;
+            Ok(Some(guest.gas_left()))
+        },
+    },
+];

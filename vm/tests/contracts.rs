@@ -1,0 +1,48 @@
+//! Small contracts behave as written, identically on both engines.
+
+mod support;
+
+use support::{call_agreeing, compile_all, corpus};
+use vnt_vm::Status;
+use vnt_vm::testing::MemoryHost;
+
+#[test]
+fn the_counter_reads_writes_logs_and_returns() {
+    let compiled = compile_all(&corpus("counter.wat"));
+    let mut host = MemoryHost::default();
+    for expected in 1..=3u8 {
+        let (outcome, after) = call_agreeing(&compiled, &host, 1_000_000);
+        let mut value = [0u8; 32];
+        value[31] = expected;
+        assert_eq!(outcome.status, Status::Returned(value.to_vec()));
+        assert_eq!(after.storage[&[0u8; 32]], value);
+        assert_eq!(after.logs.last().unwrap(), &(vec![value], value.to_vec()));
+        host = after;
+    }
+}
+
+#[test]
+fn echo_returns_its_input_or_reverts_with_it() {
+    let compiled = compile_all(&corpus("echo.wat"));
+    let (outcome, _) = call_agreeing(
+        &compiled,
+        &MemoryHost::with_input(b"ping".to_vec()),
+        100_000,
+    );
+    assert_eq!(outcome.status, Status::Returned(b"ping".to_vec()));
+    let (outcome, _) = call_agreeing(&compiled, &MemoryHost::with_input(vec![0xff, 1]), 100_000);
+    assert_eq!(outcome.status, Status::Reverted(vec![0xff, 1]));
+}
+
+#[test]
+fn gas_grows_with_the_work_done() {
+    let compiled = compile_all(&corpus("sum_loop.wat"));
+    let (outcome, _) = call_agreeing(&compiled, &MemoryHost::default(), 10_000_000);
+    let Status::Returned(sum) = &outcome.status else {
+        panic!("{:?}", outcome.status)
+    };
+    let expected: u64 = (0..500u64).map(|i| i * i + i / 3).sum();
+    assert_eq!(u64::from_le_bytes(sum[..8].try_into().unwrap()), expected);
+    // 500 iterations of about a dozen instructions, 1000 filled bytes.
+    assert!(outcome.gas_used > 500 * 10 + 1000, "{}", outcome.gas_used);
+}
