@@ -15,17 +15,17 @@
 //!   every exit — falling off the end, `return` (rewritten to a branch) or a branch to the
 //!   function label — passes the decrement.
 //!
-//! Memory is capped by rewriting its declared maximum, so `memory.grow` past the cap returns
-//! -1 on every engine. Both engines run exactly this output: gas and stack behaviour cannot
+//! Memory and tables are capped by rewriting their declared maxima, so `memory.grow` and
+//! `table.grow` past the cap return -1 on every engine. Both engines run exactly this output: gas and stack behaviour cannot
 //! depend on the engine.
 
 use crate::costs::CostTable;
-use crate::profile::ModuleFacts;
+use crate::profile::{Limits, ModuleFacts};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, ExportKind, ExportSection, Function, FunctionSection,
     GlobalSection, GlobalType, Instruction, MemorySection, MemoryType, Module, RawSection,
-    TypeSection, ValType,
+    TableSection, TypeSection, ValType,
 };
 use wasmparser::{FuncType, Operator, Parser, Payload};
 
@@ -43,6 +43,8 @@ pub const TRAP_STACK_OVERFLOW: i32 = 2;
 pub const STACK_LIMIT: u32 = 32_768;
 /// Slots every frame costs on top of its own values (return address, spills).
 pub const FRAME_OVERHEAD: u32 = 32;
+/// Largest table maximum every engine accepts.
+pub const MAX_TABLE_ELEMENTS: u64 = 1 << 27;
 
 /// A module the instrumentation could not rewrite (the profile should have refused it).
 #[derive(Debug, thiserror::Error)]
@@ -76,8 +78,12 @@ pub fn instrument(
     wasm: &[u8],
     facts: &ModuleFacts,
     costs: &CostTable,
-    memory_cap_pages: u64,
+    limits: &Limits,
 ) -> Result<Vec<u8>, InstrumentError> {
+    let memory_cap_pages = limits.memory_pages;
+    // Engines refuse tables whose declared maximum they cannot honour (wasmer above 2^27),
+    // so every table gets a maximum both accept: growth past it fails the same everywhere.
+    let table_cap = limits.table_elements.min(MAX_TABLE_ELEMENTS);
     let mut types: Vec<FuncType> = Vec::new();
     let mut imported_functions = 0u32;
     let mut defined_types: Vec<u32> = Vec::new();
@@ -147,7 +153,19 @@ pub fn instrument(
                 encoder.parse_function_section(&mut function_section, reader)?;
             }
             Payload::TableSection(reader) => {
-                sections_before_code.push((4, wasm[reader.range()].to_vec()))
+                let mut tables = TableSection::new();
+                for table in reader {
+                    let table = table?;
+                    let mut ty = encoder.table_type(table.ty)?;
+                    ty.maximum = Some(ty.maximum.map_or(table_cap, |m| m.min(table_cap)));
+                    match table.init {
+                        wasmparser::TableInit::RefNull => tables.table(ty),
+                        wasmparser::TableInit::Expr(init) => {
+                            tables.table_with_init(ty, &encoder.const_expr(init)?)
+                        }
+                    };
+                }
+                sections_before_code.push((4, encode_section(&tables)));
             }
             Payload::MemorySection(reader) => {
                 let mut memories = MemorySection::new();

@@ -47,7 +47,7 @@ impl Vm {
             wasm,
             &facts,
             &self.costs,
-            self.limits.memory_pages,
+            &self.limits,
         )?)
     }
 }

@@ -1,7 +1,7 @@
 //! The default engine: wasmtime with Cranelift, configured to the determinism profile.
 
 use super::{
-    CompileError, Compiled, Engine, Instance, Invocation, RawEnd, TrapKind, Value, settle,
+    CompileError, Compiled, Engine, Instance, Invocation, Outcome, RawEnd, TrapKind, Value, settle,
 };
 use crate::host::{Exit, FUNCTIONS, Guest, Host, Ty};
 use crate::instrument::{GAS_EXPORT, STACK_EXPORT, TRAP_EXPORT};
@@ -173,7 +173,7 @@ impl Instance for WasmtimeInstance {
             None => RawEnd::Trap(TrapKind::MissingExport(export.to_string())),
             Some(function) => {
                 let ty = function.ty(&self.store);
-                let mut out: Vec<Val> = ty.results().map(|_| Val::I32(0)).collect();
+                let is_int = |t: &ValType| matches!(t, ValType::I32 | ValType::I64);
                 let params: Vec<Val> = args
                     .iter()
                     .map(|v| match v {
@@ -181,6 +181,24 @@ impl Instance for WasmtimeInstance {
                         Value::I64(x) => Val::I64(*x),
                     })
                     .collect();
+                let well_typed = ty.params().len() == params.len()
+                    && ty.params().zip(&params).all(|(t, v)| match v {
+                        Val::I32(_) => matches!(t, ValType::I32),
+                        _ => matches!(t, ValType::I64),
+                    })
+                    && ty.results().all(|t| is_int(&t));
+                if !well_typed {
+                    return Invocation {
+                        outcome: Outcome {
+                            status: super::Status::Trapped(TrapKind::MissingExport(
+                                export.to_string(),
+                            )),
+                            gas_used: 0,
+                        },
+                        results,
+                    };
+                }
+                let mut out: Vec<Val> = ty.results().map(|_| Val::I32(0)).collect();
                 match function.call(&mut self.store, &params, &mut out) {
                     Ok(()) => {
                         results = out
@@ -192,14 +210,6 @@ impl Instance for WasmtimeInstance {
                             })
                             .collect();
                         RawEnd::Finished
-                    }
-                    // A type mismatch in the arguments is the caller's error, not a trap.
-                    Err(error)
-                        if error.downcast_ref::<Trap>().is_none()
-                            && error.downcast_ref::<Exit>().is_none()
-                            && !is_trap_like(&error) =>
-                    {
-                        RawEnd::Trap(TrapKind::MissingExport(export.to_string()))
                     }
                     Err(error) => classify(&error),
                 }
@@ -216,11 +226,6 @@ impl Instance for WasmtimeInstance {
     fn into_host(self: Box<Self>) -> Box<dyn Host> {
         self.store.into_data().host
     }
-}
-
-/// Whether an error came from running code (as opposed to calling with wrong arguments).
-fn is_trap_like(error: &wasmtime::Error) -> bool {
-    error.downcast_ref::<wasmtime::WasmBacktrace>().is_some()
 }
 
 struct WasmtimeGuest<'a, 'b> {
