@@ -47,6 +47,34 @@ pub mod host {
         base: 40,
         per_byte: 0,
     };
+    pub const CONTEXT: HostCosts = HostCosts {
+        base: 40,
+        per_byte: 0,
+    };
+    pub const BALANCE: HostCosts = HostCosts {
+        base: 400,
+        per_byte: 0,
+    };
+    pub const KECCAK256: HostCosts = HostCosts {
+        base: 300,
+        per_byte: 4,
+    };
+    pub const SHA256: HostCosts = HostCosts {
+        base: 300,
+        per_byte: 5,
+    };
+    pub const BLAKE2B: HostCosts = HostCosts {
+        base: 300,
+        per_byte: 3,
+    };
+    pub const ECRECOVER: HostCosts = HostCosts {
+        base: 30_000,
+        per_byte: 0,
+    };
+    pub const ED25519_VERIFY: HostCosts = HostCosts {
+        base: 40_000,
+        per_byte: 4,
+    };
 }
 
 /// Costs of instructions, by class, and of the dynamic parts of instructions.

@@ -29,9 +29,25 @@ impl Ty {
     }
 }
 
+/// The call's surroundings: who calls, with what value, in which block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    pub caller: [u8; 20],
+    pub origin: [u8; 20],
+    pub address: [u8; 20],
+    /// Value sent with the call, 32 bytes big-endian.
+    pub value: [u8; 32],
+    pub block_number: u64,
+    pub timestamp: u64,
+    pub chain_id: u64,
+}
+
 /// What the contract's world looks like from inside the VM. The chain implements it over
 /// its state; tests use [`crate::testing::MemoryHost`].
 pub trait Host: Send + std::any::Any {
+    fn context(&self) -> &Context;
+    /// Balance of an account, 32 bytes big-endian.
+    fn balance(&mut self, address: &[u8; 20]) -> [u8; 32];
     fn input(&self) -> &[u8];
     fn storage_read(&mut self, key: &[u8; 32]) -> [u8; 32];
     fn storage_write(&mut self, key: [u8; 32], value: [u8; 32]);
@@ -102,6 +118,60 @@ fn charge_call(guest: &mut dyn Guest, cost: HostCosts, bytes: u64) -> Result<(),
 }
 
 use crate::costs::host as cost;
+use crate::crypto;
+
+/// A host function writing a fixed-size piece of the [`Context`] to `ptr`.
+macro_rules! context_bytes {
+    ($name:literal, |$ctx:ident| $bytes:expr) => {
+        HostFunction {
+            module: MODULE,
+            name: $name,
+            params: &[Ty::I32],
+            results: &[],
+            call: |guest, args| {
+                charge_call(guest, cost::CONTEXT, 0)?;
+                let $ctx = guest.host().context().clone();
+                guest.write(args[0] as u32, &$bytes)?;
+                Ok(None)
+            },
+        }
+    };
+}
+
+/// A host function returning a number from the [`Context`].
+macro_rules! context_number {
+    ($name:literal, |$ctx:ident| $number:expr) => {
+        HostFunction {
+            module: MODULE,
+            name: $name,
+            params: &[],
+            results: &[Ty::I64],
+            call: |guest, _| {
+                charge_call(guest, cost::CONTEXT, 0)?;
+                let $ctx = guest.host().context();
+                Ok(Some($number))
+            },
+        }
+    };
+}
+
+/// A hash host function: `(data_ptr, data_len, out_ptr)`, writing a 32-byte digest.
+macro_rules! hash {
+    ($name:literal, $cost:expr, $digest:path) => {
+        HostFunction {
+            module: MODULE,
+            name: $name,
+            params: &[Ty::I32, Ty::I32, Ty::I32],
+            results: &[],
+            call: |guest, args| {
+                charge_call(guest, $cost, args[1])?;
+                let data = guest.read(args[0] as u32, args[1] as u32)?;
+                guest.write(args[2] as u32, &$digest(&data))?;
+                Ok(None)
+            },
+        }
+    };
+}
 
 /// Every function of `vnt_v1`.
 pub const FUNCTIONS: &[HostFunction] = &[
@@ -208,6 +278,71 @@ pub const FUNCTIONS: &[HostFunction] = &[
             let data = guest.read(data_ptr, data_len)?;
             guest.host().log(topics, data);
             Ok(None)
+        },
+    },
+    context_bytes!("caller", |ctx| ctx.caller),
+    context_bytes!("origin", |ctx| ctx.origin),
+    context_bytes!("address", |ctx| ctx.address),
+    context_bytes!("call_value", |ctx| ctx.value),
+    context_number!("block_number", |ctx| ctx.block_number),
+    context_number!("timestamp", |ctx| ctx.timestamp),
+    context_number!("chain_id", |ctx| ctx.chain_id),
+    HostFunction {
+        module: MODULE,
+        name: "balance",
+        params: &[Ty::I32, Ty::I32],
+        results: &[],
+        call: |guest, args| {
+            charge_call(guest, cost::BALANCE, 0)?;
+            let address: [u8; 20] = guest
+                .read(args[0] as u32, 20)?
+                .try_into()
+                .expect("read returns exactly 20 bytes");
+            let balance = guest.host().balance(&address);
+            guest.write(args[1] as u32, &balance)?;
+            Ok(None)
+        },
+    },
+    hash!("keccak256", cost::KECCAK256, crypto::keccak256),
+    hash!("sha256", cost::SHA256, crypto::sha256),
+    hash!("blake2b_256", cost::BLAKE2B, crypto::blake2b_256),
+    HostFunction {
+        module: MODULE,
+        name: "ecrecover",
+        params: &[Ty::I32, Ty::I32, Ty::I32],
+        results: &[Ty::I32],
+        call: |guest, args| {
+            charge_call(guest, cost::ECRECOVER, 0)?;
+            let hash = word(guest, args[0])?;
+            let signature: [u8; 65] = guest
+                .read(args[1] as u32, 65)?
+                .try_into()
+                .expect("read returns exactly 65 bytes");
+            match crypto::ecrecover(&hash, &signature) {
+                Some(address) => {
+                    guest.write(args[2] as u32, &address)?;
+                    Ok(Some(1))
+                }
+                None => Ok(Some(0)),
+            }
+        },
+    },
+    HostFunction {
+        module: MODULE,
+        name: "ed25519_verify",
+        params: &[Ty::I32, Ty::I32, Ty::I32, Ty::I32],
+        results: &[Ty::I32],
+        call: |guest, args| {
+            charge_call(guest, cost::ED25519_VERIFY, args[1])?;
+            let message = guest.read(args[0] as u32, args[1] as u32)?;
+            let signature: [u8; 64] = guest
+                .read(args[2] as u32, 64)?
+                .try_into()
+                .expect("read returns exactly 64 bytes");
+            let key = word(guest, args[3])?;
+            Ok(Some(
+                crypto::ed25519_verify(&message, &signature, &key) as u64
+            ))
         },
     },
     HostFunction {

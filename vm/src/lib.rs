@@ -11,6 +11,7 @@
 //! Start reading at [`Vm::prepare`] and [`engine::Engine`].
 
 pub mod costs;
+pub mod crypto;
 pub mod engine;
 pub mod host;
 pub mod instrument;

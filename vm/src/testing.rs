@@ -1,7 +1,7 @@
 //! An in-memory [`Host`] for tests, benchmarks and differential runs: input, storage and
 //! logs in plain collections, so two runs can be compared field by field.
 
-use crate::host::Host;
+use crate::host::{Context, Host};
 use std::collections::BTreeMap;
 
 /// A log as the host recorded it.
@@ -10,6 +10,8 @@ pub type RecordedLog = (Vec<[u8; 32]>, Vec<u8>);
 /// Storage, writes and logs of one call.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemoryHost {
+    pub context: Context,
+    pub balances: BTreeMap<[u8; 20], [u8; 32]>,
     pub input: Vec<u8>,
     pub storage: BTreeMap<[u8; 32], [u8; 32]>,
     /// Every write, in order (a differential run compares these, not just the final map).
@@ -27,6 +29,14 @@ impl MemoryHost {
 }
 
 impl Host for MemoryHost {
+    fn context(&self) -> &Context {
+        &self.context
+    }
+
+    fn balance(&mut self, address: &[u8; 20]) -> [u8; 32] {
+        self.balances.get(address).copied().unwrap_or([0; 32])
+    }
+
     fn input(&self) -> &[u8] {
         &self.input
     }
