@@ -82,11 +82,12 @@ fn bigmul_wat() -> String {
 }
 
 fn native_bigmul() -> [u64; 8] {
-    let a = [0xfffffffbu64, 0x12345678, 0x9abcdef0, 0x0fedcba9];
-    let b = [0x87654321u64, 0xdeadbeef, 0x01234567, 0x89abcdef];
+    // black_box keeps the compiler from folding the whole computation into a constant.
+    let a = black_box([0xfffffffbu64, 0x12345678, 0x9abcdef0, 0x0fedcba9]);
+    let b = black_box([0x87654321u64, 0xdeadbeef, 0x01234567, 0x89abcdef]);
     let mut product = [0u64; 8];
     for _ in 0..ROUNDS / 10 {
-        product = [0; 8];
+        product = black_box([0; 8]);
         for i in 0..4 {
             let mut carry = 0u64;
             for j in 0..4 {
@@ -96,6 +97,7 @@ fn native_bigmul() -> [u64; 8] {
             }
             product[i + 4] = carry;
         }
+        black_box(&product);
     }
     product
 }
