@@ -67,6 +67,17 @@ pub mod host {
         base: 300,
         per_byte: 3,
     };
+    /// A call to another contract, per byte of input; the callee's own gas is forwarded.
+    pub const CALL: HostCosts = HostCosts {
+        base: 2_000,
+        per_byte: 1,
+    };
+    /// Creating a contract, per byte of code: profile check, instrumentation and compilation
+    /// all grow linearly with the module, and all of it happens before the constructor runs.
+    pub const CREATE: HostCosts = HostCosts {
+        base: 30_000,
+        per_byte: 300,
+    };
     pub const ECRECOVER: HostCosts = HostCosts {
         base: 30_000,
         per_byte: 0,
@@ -78,7 +89,7 @@ pub mod host {
 }
 
 /// Costs of instructions, by class, and of the dynamic parts of instructions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CostTable {
     /// Constants, locals, globals, simple arithmetic and comparisons, `drop`, `select`.
     pub simple: u64,
@@ -178,25 +189,33 @@ impl CostTable {
         }
     }
 
-    /// A stable digest of the table (FNV-1a over its fields), for compiled-code cache keys.
+    /// A stable digest of the table, for compiled-code cache keys.
     pub fn fingerprint(&self) -> u64 {
-        let fields = [
-            self.simple,
-            self.multiply,
-            self.divide,
-            self.memory,
-            self.control,
-            self.call,
-            self.call_indirect,
-            self.bulk_per_byte,
-            self.table_per_element,
-            self.grow_per_page,
-        ];
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in fields.iter().flat_map(|f| f.to_le_bytes()) {
-            hash ^= byte as u64;
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        let mut hasher = Fnv::default();
+        std::hash::Hash::hash(self, &mut hasher);
+        std::hash::Hasher::finish(&hasher)
+    }
+}
+
+/// FNV-1a: a tiny hasher whose output does not change between Rust releases, unlike the
+/// standard library's, so fingerprints stay comparable across builds.
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= *byte as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
-        hash
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }

@@ -10,6 +10,7 @@
 //!
 //! Start reading at [`Vm::prepare`] and [`engine::Engine`].
 
+pub mod cache;
 pub mod costs;
 pub mod crypto;
 pub mod engine;
@@ -21,8 +22,17 @@ pub mod testing;
 pub use engine::{Compiled, Engine, Instance, Invocation, Outcome, Status, TrapKind, Value};
 pub use host::{Exit, Host};
 
+use cache::{CacheKey, ModuleCache};
 use costs::CostTable;
+use engine::CompileError;
 use profile::{Limits, Rule};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// Native stack the thread running a contract call should have. Nested calls (up to
+/// [`host::CALL_DEPTH_LIMIT`] deep) each run on it, every frame within the instrumented
+/// stack height limit; `vm/tests/calls.rs` runs the deepest reentrant call at this size.
+pub const EXECUTION_STACK_BYTES: usize = 64 << 20;
 
 /// Why a module cannot be deployed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +41,8 @@ pub enum DeployError {
     Rejected(#[from] Rule),
     #[error(transparent)]
     Instrument(#[from] instrument::InstrumentError),
+    #[error(transparent)]
+    Compile(#[from] CompileError),
 }
 
 /// The deploy-time pipeline with its configuration.
@@ -50,5 +62,36 @@ impl Vm {
             &self.costs,
             &self.limits,
         )?)
+    }
+
+    /// Identifies this pipeline's output: two `Vm`s with the same fingerprint instrument
+    /// every module identically.
+    pub fn fingerprint(&self) -> u64 {
+        let mut hasher = costs::Fnv::default();
+        env!("CARGO_PKG_VERSION").hash(&mut hasher);
+        self.costs.hash(&mut hasher);
+        self.limits.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The compiled form of `wasm` on `engine`, from `cache` or prepared and compiled now.
+    pub fn load(
+        &self,
+        engine: &dyn Engine,
+        cache: &ModuleCache,
+        wasm: &[u8],
+    ) -> Result<Arc<dyn Compiled>, DeployError> {
+        let key = CacheKey {
+            code_hash: crypto::keccak256(wasm),
+            config: self.fingerprint(),
+            engine: engine.name(),
+            engine_version: engine.version(),
+        };
+        if let Some(module) = cache.get(&key) {
+            return Ok(module);
+        }
+        let module: Arc<dyn Compiled> = Arc::from(engine.compile(&self.prepare(wasm)?)?);
+        cache.insert(key, module.clone());
+        Ok(module)
     }
 }

@@ -14,7 +14,7 @@ use wasmparser::{
 };
 
 /// Deploy-time limits. Every one bounds compile time, memory or per-call work.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     pub module_bytes: usize,
     pub functions: u32,

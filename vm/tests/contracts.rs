@@ -15,8 +15,11 @@ fn the_counter_reads_writes_logs_and_returns() {
         let mut value = [0u8; 32];
         value[31] = expected;
         assert_eq!(outcome.status, Status::Returned(value.to_vec()));
-        assert_eq!(after.storage[&[0u8; 32]], value);
-        assert_eq!(after.logs.last().unwrap(), &(vec![value], value.to_vec()));
+        assert_eq!(after.storage()[&[0u8; 32]], value);
+        assert_eq!(
+            after.logs.last().unwrap(),
+            &([0; 20], vec![value], value.to_vec())
+        );
         host = after;
     }
 }

@@ -47,10 +47,11 @@ fn context_functions_report_the_call_context() {
             block_number: 77,
             timestamp: 1_800_000_000,
             chain_id: 1337,
+            ..Context::default()
         },
         ..MemoryHost::default()
     };
-    host.balances.insert([1; 20], [9; 32]);
+    host.accounts.entry([1; 20]).or_default().balance = u128::from_be_bytes([9; 16]);
     let out = returned(&compiled, "context", &host);
     assert_eq!(out[..20], [1; 20]);
     assert_eq!(out[20..40], [2; 20]);
@@ -62,7 +63,8 @@ fn context_functions_report_the_call_context() {
         1_800_000_000
     );
     assert_eq!(u64::from_le_bytes(out[108..116].try_into().unwrap()), 1337);
-    assert_eq!(out[116..148], [9; 32]);
+    assert_eq!(out[116..132], [0; 16]);
+    assert_eq!(out[132..148], [9; 16]);
 }
 
 #[test]

@@ -69,7 +69,7 @@ fn a_flood_of_logs_runs_out_of_gas_with_the_same_logs_on_both_engines() {
     assert!(
         host.logs
             .iter()
-            .all(|(topics, data)| topics.len() == 4 && data.len() == 1024)
+            .all(|(_, topics, data)| topics.len() == 4 && data.len() == 1024)
     );
 }
 

@@ -14,8 +14,11 @@ pub use wasmer_engine::Wasmer;
 pub use wasmtime_engine::Wasmtime;
 
 /// Both engines, the default first.
-pub fn all() -> Vec<Box<dyn Engine>> {
-    vec![Box::new(Wasmtime::new()), Box::new(Wasmer::new())]
+pub fn all() -> Vec<std::sync::Arc<dyn Engine>> {
+    vec![
+        std::sync::Arc::new(Wasmtime::new()),
+        std::sync::Arc::new(Wasmer::new()),
+    ]
 }
 
 use crate::host::{Exit, Host};
@@ -45,6 +48,8 @@ pub enum TrapKind {
     HostOutOfBounds,
     /// A log with more than four topics.
     TooManyTopics,
+    /// Storage write, log, value transfer or creation inside a static call.
+    StaticStateChange,
     /// Instantiation failed (a data or element segment out of bounds).
     Instantiation,
     /// The export to call is missing or is not a `() -> ()` function.
@@ -71,6 +76,8 @@ pub struct Outcome {
 /// A WebAssembly engine.
 pub trait Engine: Send + Sync {
     fn name(&self) -> &'static str;
+    /// The engine crate's exact version: compiled code is only reused by the same version.
+    fn version(&self) -> &'static str;
     fn compile(&self, instrumented: &[u8]) -> Result<Box<dyn Compiled>, CompileError>;
 }
 
@@ -152,6 +159,7 @@ pub(crate) fn settle(end: RawEnd, trap_reason: i32, gas_left: u64, gas_limit: u6
         RawEnd::Exited(Exit::OutOfGas) => Status::Trapped(TrapKind::OutOfGas),
         RawEnd::Exited(Exit::OutOfBounds { .. }) => Status::Trapped(TrapKind::HostOutOfBounds),
         RawEnd::Exited(Exit::TooManyTopics(_)) => Status::Trapped(TrapKind::TooManyTopics),
+        RawEnd::Exited(Exit::StaticStateChange) => Status::Trapped(TrapKind::StaticStateChange),
         RawEnd::Trap(kind) => match trap_reason {
             TRAP_OUT_OF_GAS => Status::Trapped(TrapKind::OutOfGas),
             TRAP_STACK_OVERFLOW => Status::Trapped(TrapKind::StackOverflow),

@@ -11,6 +11,9 @@ use wasmer::{
     RuntimeError, Store, Type, Value as WasmValue,
 };
 
+/// The wasmer version pinned in the workspace `Cargo.toml` (a test holds them together).
+pub const VERSION: &str = "7.4.2";
+
 /// wasmer, singlepass backend.
 pub struct Wasmer {
     engine: wasmer::Engine,
@@ -51,6 +54,10 @@ impl Engine for Wasmer {
         "wasmer"
     }
 
+    fn version(&self) -> &'static str {
+        VERSION
+    }
+
     fn compile(&self, instrumented: &[u8]) -> Result<Box<dyn Compiled>, CompileError> {
         let module = Module::new(&self.engine, instrumented).map_err(|e| CompileError {
             engine: "wasmer",
@@ -72,6 +79,7 @@ struct Env {
     host: Option<Box<dyn Host>>,
     memory: Option<Memory>,
     gas: Option<Global>,
+    last_result: Vec<u8>,
 }
 
 fn wasm_type(ty: Ty) -> Type {
@@ -158,6 +166,7 @@ impl Compiled for WasmerModule {
                 host: Some(host),
                 memory: None,
                 gas: None,
+                last_result: Vec::new(),
             },
         );
         let imports = imports(&mut store, &env);
@@ -345,5 +354,9 @@ impl Guest for WasmerGuest<'_> {
             .host
             .as_mut()
             .expect("the host is present during calls")
+    }
+
+    fn last_result(&mut self) -> &mut Vec<u8> {
+        &mut self.env.data_mut().last_result
     }
 }

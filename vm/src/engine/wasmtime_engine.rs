@@ -7,8 +7,12 @@ use crate::host::{Exit, FUNCTIONS, Guest, Host, Ty};
 use crate::instrument::{GAS_EXPORT, STACK_EXPORT, TRAP_EXPORT};
 use wasmtime::{Caller, Config, Extern, FuncType, Linker, Module, Store, Trap, Val, ValType};
 
+/// The wasmtime version pinned in the workspace `Cargo.toml` (a test holds them together).
+pub const VERSION: &str = "48.0.8";
+
 struct StoreData {
     host: Box<dyn Host>,
+    last_result: Vec<u8>,
 }
 
 /// wasmtime, Cranelift backend.
@@ -93,6 +97,10 @@ impl Engine for Wasmtime {
         "wasmtime"
     }
 
+    fn version(&self) -> &'static str {
+        VERSION
+    }
+
     fn compile(&self, instrumented: &[u8]) -> Result<Box<dyn Compiled>, CompileError> {
         let module = Module::new(&self.engine, instrumented).map_err(|e| CompileError {
             engine: "wasmtime",
@@ -136,7 +144,13 @@ impl Compiled for WasmtimeModule {
         &self,
         host: Box<dyn Host>,
     ) -> Result<Box<dyn Instance>, (TrapKind, Box<dyn Host>)> {
-        let mut store = Store::new(&self.engine, StoreData { host });
+        let mut store = Store::new(
+            &self.engine,
+            StoreData {
+                host,
+                last_result: Vec::new(),
+            },
+        );
         match self.linker.instantiate(&mut store, &self.module) {
             Ok(instance) => Ok(Box::new(WasmtimeInstance { store, instance })),
             Err(_) => Err((TrapKind::Instantiation, store.into_data().host)),
@@ -299,5 +313,9 @@ impl Guest for WasmtimeGuest<'_, '_> {
 
     fn host(&mut self) -> &mut dyn Host {
         &mut *self.caller.data_mut().host
+    }
+
+    fn last_result(&mut self) -> &mut Vec<u8> {
+        &mut self.caller.data_mut().last_result
     }
 }

@@ -3,14 +3,54 @@
 
 use std::any::Any;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use vnt_vm::engine::{self, Compiled, Engine};
 use vnt_vm::testing::MemoryHost;
+use vnt_vm::testing::Runner;
 use vnt_vm::{Outcome, Vm};
 
-pub fn engines() -> &'static [Box<dyn Engine>] {
-    static ENGINES: OnceLock<Vec<Box<dyn Engine>>> = OnceLock::new();
+pub fn engines() -> &'static [Arc<dyn Engine>] {
+    static ENGINES: OnceLock<Vec<Arc<dyn Engine>>> = OnceLock::new();
     ENGINES.get_or_init(engine::all)
+}
+
+/// One runner per engine, each with its own module cache kept across calls.
+pub fn runners() -> &'static [Runner] {
+    static RUNNERS: OnceLock<Vec<Runner>> = OnceLock::new();
+    RUNNERS.get_or_init(|| engines().iter().cloned().map(Runner::new).collect())
+}
+
+/// Runs the contract at `host.context.address` as the outermost frame on each engine, nested
+/// calls included; asserts identical results and worlds.
+pub fn run_agreeing(host: &MemoryHost, gas_limit: u64) -> (Outcome, MemoryHost) {
+    let mut runs = runners().iter().map(|runner| {
+        let mut host = MemoryHost {
+            runner: Some(runner.clone()),
+            ..host.clone()
+        };
+        let result = host.run("call", gas_limit);
+        (runner.engine.name(), result, host)
+    });
+    let (first_name, first_result, first_host) = runs.next().expect("two engines");
+    for (name, result, host) in runs {
+        assert_eq!(
+            result, first_result,
+            "{name} and {first_name} disagree at gas limit {gas_limit}"
+        );
+        assert_eq!(
+            host, first_host,
+            "{name} and {first_name} left different worlds"
+        );
+    }
+    assert!(first_result.gas_used <= gas_limit);
+    (first_result, first_host)
+}
+
+/// [`run_agreeing`] at every gas limit in `[used - 1000, used]`.
+pub fn sweep_run(host: &MemoryHost, used: u64) {
+    for limit in used.saturating_sub(1000)..=used {
+        run_agreeing(host, limit);
+    }
 }
 
 /// A corpus module by file name, as WebAssembly text.

@@ -40,6 +40,30 @@ pub struct Context {
     pub block_number: u64,
     pub timestamp: u64,
     pub chain_id: u64,
+    /// How many calls deep this frame is; the outermost call is 0.
+    pub depth: u32,
+    /// Inside a static call no frame may change state (storage, logs, value, creation).
+    pub is_static: bool,
+}
+
+impl Context {
+    /// The context of a frame called from this one.
+    pub fn child(&self, kind: CallKind, target: [u8; 20], value: [u8; 32]) -> Context {
+        let (caller, address, value) = match kind {
+            CallKind::Call => (self.address, target, value),
+            CallKind::Static => (self.address, target, [0; 32]),
+            // Delegated code runs as this frame: same account, same caller, same value.
+            CallKind::Delegate => (self.caller, self.address, self.value),
+        };
+        Context {
+            caller,
+            address,
+            value,
+            depth: self.depth + 1,
+            is_static: self.is_static || kind == CallKind::Static,
+            ..self.clone()
+        }
+    }
 }
 
 /// What the contract's world looks like from inside the VM. The chain implements it over
@@ -52,7 +76,14 @@ pub trait Host: Send + std::any::Any {
     fn storage_read(&mut self, key: &[u8; 32]) -> [u8; 32];
     fn storage_write(&mut self, key: [u8; 32], value: [u8; 32]);
     fn log(&mut self, topics: Vec<[u8; 32]>, data: Vec<u8>);
+    /// Runs another contract (or moves value to an account without code). The VM has
+    /// already checked depth, static rules and charged the forwarded gas.
+    fn call(&mut self, request: CallRequest) -> CallResult;
+    /// Deploys `code` as a new contract; [`CallResult::created`] names it on success.
+    fn create(&mut self, request: CreateRequest) -> CallResult;
 }
+
+pub use calls::{CALL_DEPTH_LIMIT, CallKind, CallRequest, CallResult, CallStatus, CreateRequest};
 
 /// Why a call ended before its export returned.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +98,8 @@ pub enum Exit {
     OutOfBounds { ptr: u32, len: u32 },
     #[error("too many log topics: {0}, at most 4")]
     TooManyTopics(u32),
+    #[error("state change inside a static call")]
+    StaticStateChange,
 }
 
 /// The engine's view of a running instance, as host functions need it.
@@ -78,6 +111,8 @@ pub trait Guest {
     fn gas_left(&mut self) -> u64;
     fn set_gas_left(&mut self, gas: u64);
     fn host(&mut self) -> &mut dyn Host;
+    /// Output of the last call or creation this frame made (empty before the first).
+    fn last_result(&mut self) -> &mut Vec<u8>;
 }
 
 /// Charges `amount` from the instance's gas, or ends the call out of gas.
@@ -108,6 +143,20 @@ fn word(guest: &mut dyn Guest, ptr: u64) -> Result<[u8; 32], Exit> {
     Ok(bytes.try_into().expect("read returns exactly 32 bytes"))
 }
 
+/// `source[offset..offset + len]` for `(ptr, offset, len)` arguments; a range outside
+/// `source` ends the call like a bad pointer.
+fn part_of(source: &[u8], args: &[u64]) -> Result<Vec<u8>, Exit> {
+    let (offset, len) = (args[1] as usize, args[2] as usize);
+    let end = offset.checked_add(len).filter(|end| *end <= source.len());
+    match end {
+        Some(end) => Ok(source[offset..end].to_vec()),
+        None => Err(Exit::OutOfBounds {
+            ptr: offset as u32,
+            len: len as u32,
+        }),
+    }
+}
+
 /// Charges a host function's base cost plus its per-byte cost for `bytes`.
 fn charge_call(guest: &mut dyn Guest, cost: HostCosts, bytes: u64) -> Result<(), Exit> {
     charge(
@@ -119,6 +168,16 @@ fn charge_call(guest: &mut dyn Guest, cost: HostCosts, bytes: u64) -> Result<(),
 
 use crate::costs::host as cost;
 use crate::crypto;
+
+mod calls;
+
+/// Ends the call if this frame is inside a static call.
+fn forbid_in_static(guest: &mut dyn Guest) -> Result<(), Exit> {
+    if guest.host().context().is_static {
+        return Err(Exit::StaticStateChange);
+    }
+    Ok(())
+}
 
 /// A host function writing a fixed-size piece of the [`Context`] to `ptr`.
 macro_rules! context_bytes {
@@ -191,19 +250,9 @@ pub const FUNCTIONS: &[HostFunction] = &[
         params: &[Ty::I32, Ty::I32, Ty::I32],
         results: &[],
         call: |guest, args| {
-            let (ptr, offset, len) = (args[0] as u32, args[1] as usize, args[2] as usize);
-            charge_call(guest, cost::INPUT_COPY, len as u64)?;
-            let input = guest.host().input();
-            let end = offset.checked_add(len).filter(|end| *end <= input.len());
-            let Some(end) = end else {
-                return Err(Exit::OutOfBounds {
-                    ptr: offset as u32,
-                    len: len as u32,
-                });
-            };
-            let slice = input[offset..end].to_vec();
-            guest.write(ptr, &slice)?;
-            Ok(None)
+            charge_call(guest, cost::INPUT_COPY, args[2])?;
+            let part = part_of(guest.host().input(), args)?;
+            guest.write(args[0] as u32, &part).map(|()| None)
         },
     },
     HostFunction {
@@ -247,6 +296,7 @@ pub const FUNCTIONS: &[HostFunction] = &[
         params: &[Ty::I32, Ty::I32],
         results: &[],
         call: |guest, args| {
+            forbid_in_static(guest)?;
             charge_call(guest, cost::STORAGE_WRITE, 0)?;
             let key = word(guest, args[0])?;
             let value = word(guest, args[1])?;
@@ -266,6 +316,7 @@ pub const FUNCTIONS: &[HostFunction] = &[
                 args[2] as u32,
                 args[3] as u32,
             );
+            forbid_in_static(guest)?;
             if topic_count > 4 {
                 return Err(Exit::TooManyTopics(topic_count));
             }
@@ -355,4 +406,10 @@ pub const FUNCTIONS: &[HostFunction] = &[
             Ok(Some(guest.gas_left()))
         },
     },
+    calls::CALL,
+    calls::STATIC_CALL,
+    calls::DELEGATE_CALL,
+    calls::CREATE,
+    calls::RESULT_SIZE,
+    calls::RESULT_COPY,
 ];
