@@ -46,7 +46,8 @@ impl Wasmtime {
             .wasm_tail_call(false)
             .wasm_bulk_memory(true)
             .wasm_multi_value(true)
-            .max_wasm_stack(1 << 20);
+            .max_wasm_stack(1 << 20)
+            .wasm_backtrace(false);
         let engine = wasmtime::Engine::new(&config).expect("the wasmtime configuration is valid");
         let mut linker = Linker::new(&engine);
         for function in FUNCTIONS {
