@@ -39,6 +39,8 @@ pub const STACK_EXPORT: &str = "__vnt_stack";
 pub const TRAP_OUT_OF_GAS: i32 = 1;
 /// Trap reason: the stack height limit was passed.
 pub const TRAP_STACK_OVERFLOW: i32 = 2;
+/// The largest gas limit: the gas global is an `i64` that goes negative when gas runs out.
+pub const MAX_GAS_LIMIT: u64 = i64::MAX as u64;
 /// Stack height limit, in value slots.
 pub const STACK_LIMIT: u32 = 32_768;
 /// Slots every frame costs on top of its own values (return address, spills).
@@ -482,17 +484,21 @@ fn instrument_body(
     Ok(f)
 }
 
+/// Charges a basic block's cost on entry. Running out leaves the gas global negative and
+/// traps by dividing by `gas >= 0`: a trapping division is a conditional trap inside the
+/// block, where a branch to a trap would split every basic block in two, and Cranelift's
+/// compile time grows faster than linearly with the number of blocks in a function.
 fn charge_static(f: &mut Function, cost: u64, injected: &Injected) {
     f.instruction(&Instruction::GlobalGet(injected.gas))
         .instruction(&Instruction::I64Const(cost as i64))
-        .instruction(&Instruction::I64LtU)
-        .instruction(&Instruction::If(BlockType::Empty))
-        .instruction(&Instruction::Call(injected.out_of_gas))
-        .instruction(&Instruction::End)
-        .instruction(&Instruction::GlobalGet(injected.gas))
-        .instruction(&Instruction::I64Const(cost as i64))
         .instruction(&Instruction::I64Sub)
-        .instruction(&Instruction::GlobalSet(injected.gas));
+        .instruction(&Instruction::GlobalSet(injected.gas))
+        .instruction(&Instruction::I32Const(1))
+        .instruction(&Instruction::GlobalGet(injected.gas))
+        .instruction(&Instruction::I64Const(0))
+        .instruction(&Instruction::I64GeS)
+        .instruction(&Instruction::I32DivU)
+        .instruction(&Instruction::Drop);
 }
 
 /// Charges `per_unit` times the `i32` on top of the stack, leaving the stack as it was.
