@@ -55,7 +55,7 @@ impl Wasmtime {
             .wasm_bulk_memory(true)
             .wasm_multi_value(true)
             .max_wasm_stack(1 << 20)
-            .wasm_backtrace(false);
+            .wasm_backtrace_max_frames(None);
         let engine = wasmtime::Engine::new(&config).expect("the wasmtime configuration is valid");
         let mut linker = Linker::new(&engine);
         for function in FUNCTIONS {
