@@ -188,7 +188,7 @@ fn a_thousand_generated_modules_run_identically_on_both_engines() {
                 invocations += 1;
                 limit += step;
             }
-            if (used - low) % step != 0 {
+            if !(used - low).is_multiple_of(step) {
                 invoke_all(&mut instances, &export, &args, used, &what);
                 invocations += 1;
             }
