@@ -99,7 +99,7 @@ fn a_callee_that_reverts_leaves_no_trace_and_returns_its_reason() {
 
 #[test]
 fn a_callee_that_traps_fails_and_uses_the_gas_it_was_given() {
-    let given = 100_000;
+    let given = 1_000_000;
     let (trapped, after) = run_and_sweep(&world(CALL, 0, given, &padded(0xfe)));
     assert_eq!(returned(&trapped), [2]);
     assert!(!after.accounts[&VAULT].storage.contains_key(&[0; 32]));
@@ -115,7 +115,7 @@ fn a_callee_that_traps_fails_and_uses_the_gas_it_was_given() {
 #[test]
 fn a_runaway_callee_gets_at_most_63_64ths_of_the_gas_left() {
     // The vault loops until out of gas; the proxy still has enough to finish and record.
-    let limit = 2_000_000;
+    let limit = 10_000_000;
     let (outcome, after) = run_and_sweep_at(&world(CALL, 0, 0, &padded(0xfd)), limit);
     assert_eq!(returned(&outcome), [2]);
     assert_eq!(status_slot(&after, PROXY), Some(word(2)));

@@ -14,7 +14,7 @@ fn returned(compiled: &[Box<dyn Compiled>], export: &str, host: &MemoryHost) -> 
     let mut outputs = Vec::new();
     for (module, engine) in compiled.iter().zip(engines()) {
         let (outcome, back) =
-            engine::call(module.as_ref(), Box::new(host.clone()), export, 1_000_000);
+            engine::call(module.as_ref(), Box::new(host.clone()), export, 100_000_000);
         let _: Box<dyn Any> = back;
         match outcome.status {
             Status::Returned(data) => outputs.push((data, outcome.gas_used)),

@@ -81,7 +81,9 @@ impl Shape {
         let pages = self.memory_pages;
         writeln!(w, "(memory (export \"memory\") {pages} {pages})").unwrap();
         let per_segment = (self.table_elements / self.element_segments as u64).max(1);
-        let table = self.table_elements.max(per_segment * self.element_segments as u64);
+        let table = self
+            .table_elements
+            .max(per_segment * self.element_segments as u64);
         writeln!(w, "(table {table} funcref)").unwrap();
         for i in 0..self.globals {
             writeln!(w, "(global $g{i} (mut i64) (i64.const {i}))").unwrap();

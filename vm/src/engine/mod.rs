@@ -106,8 +106,7 @@ pub struct Invocation {
 
 /// A live instance: memory, globals and tables persist across invocations.
 pub trait Instance {
-    /// Invokes `export` with `args` and `gas_limit` (at most
-    /// [`crate::instrument::MAX_GAS_LIMIT`]; more is treated as that). An export that is missing or takes
+    /// Invokes `export` with `args` and `gas_limit`. An export that is missing or takes
     /// other than `i32`/`i64` values traps with [`TrapKind::MissingExport`].
     fn invoke(&mut self, export: &str, args: &[Value], gas_limit: u64) -> Invocation;
     /// Ends the instance, giving the host back.
@@ -151,10 +150,8 @@ pub(crate) enum RawEnd {
     Trap(TrapKind),
 }
 
-/// Turns an engine's report and the instrumentation globals into an [`Outcome`]. A negative
-/// gas global means a basic block's charge ran out (see `instrument::charge_static`).
-pub(crate) fn settle(end: RawEnd, trap_reason: i32, gas_global: i64, gas_limit: u64) -> Outcome {
-    let gas_left = gas_global.max(0) as u64;
+/// Turns an engine's report and the instrumentation globals into an [`Outcome`].
+pub(crate) fn settle(end: RawEnd, trap_reason: i32, gas_left: u64, gas_limit: u64) -> Outcome {
     let status = match end {
         RawEnd::Finished => Status::Returned(Vec::new()),
         RawEnd::Exited(Exit::Return(data)) => Status::Returned(data),
@@ -163,7 +160,6 @@ pub(crate) fn settle(end: RawEnd, trap_reason: i32, gas_global: i64, gas_limit: 
         RawEnd::Exited(Exit::OutOfBounds { .. }) => Status::Trapped(TrapKind::HostOutOfBounds),
         RawEnd::Exited(Exit::TooManyTopics(_)) => Status::Trapped(TrapKind::TooManyTopics),
         RawEnd::Exited(Exit::StaticStateChange) => Status::Trapped(TrapKind::StaticStateChange),
-        RawEnd::Trap(_) if gas_global < 0 => Status::Trapped(TrapKind::OutOfGas),
         RawEnd::Trap(kind) => match trap_reason {
             TRAP_OUT_OF_GAS => Status::Trapped(TrapKind::OutOfGas),
             TRAP_STACK_OVERFLOW => Status::Trapped(TrapKind::StackOverflow),

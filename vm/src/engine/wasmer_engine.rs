@@ -4,7 +4,7 @@ use super::{
     CompileError, Compiled, Engine, Instance, Invocation, RawEnd, TrapKind, Value, settle,
 };
 use crate::host::{Exit, FUNCTIONS, Guest, Host, Ty};
-use crate::instrument::{GAS_EXPORT, MAX_GAS_LIMIT, STACK_EXPORT, TRAP_EXPORT};
+use crate::instrument::{GAS_EXPORT, STACK_EXPORT, TRAP_EXPORT};
 use wasmer::sys::{EngineBuilder, Features, Singlepass};
 use wasmer::{
     Function, FunctionEnv, FunctionEnvMut, FunctionType, Global, Imports, Memory, Module,
@@ -218,7 +218,6 @@ struct WasmerInstance {
 
 impl Instance for WasmerInstance {
     fn invoke(&mut self, export: &str, args: &[Value], gas_limit: u64) -> Invocation {
-        let gas_limit = gas_limit.min(MAX_GAS_LIMIT);
         let store = &mut self.store;
         self.gas
             .set(store, WasmValue::I64(gas_limit as i64))
@@ -267,7 +266,7 @@ impl Instance for WasmerInstance {
                 }
             }
         };
-        let gas_left = self.gas.get(store).unwrap_i64();
+        let gas_left = self.gas.get(store).unwrap_i64() as u64;
         let reason = self.trap.get(store).unwrap_i32();
         Invocation {
             outcome: settle(end, reason, gas_left, gas_limit),

@@ -5,10 +5,8 @@ use super::{
     CompileError, Compiled, Engine, Instance, Invocation, Outcome, RawEnd, TrapKind, Value, settle,
 };
 use crate::host::{Exit, FUNCTIONS, Guest, Host, Ty};
-use crate::instrument::{GAS_EXPORT, MAX_GAS_LIMIT, STACK_EXPORT, TRAP_EXPORT};
-use wasmtime::{
-    Caller, Config, Extern, FuncType, Linker, Module, Store, Strategy, Trap, Val, ValType,
-};
+use crate::instrument::{GAS_EXPORT, STACK_EXPORT, TRAP_EXPORT};
+use wasmtime::{Caller, Config, FuncType, Linker, Module, Store, Strategy, Trap, Val, ValType};
 
 /// The wasmtime version pinned in the workspace `Cargo.toml` (a test holds them together).
 pub const VERSION: &str = "48.0.8";
@@ -16,6 +14,10 @@ pub const VERSION: &str = "48.0.8";
 struct StoreData {
     host: Box<dyn Host>,
     last_result: Vec<u8>,
+    /// The instance's exports host functions use, looked up once at instantiation rather
+    /// than by name on every call.
+    memory: Option<wasmtime::Memory>,
+    gas: Option<wasmtime::Global>,
 }
 
 /// wasmtime, Winch backend.
@@ -158,10 +160,19 @@ impl Compiled for WasmtimeModule {
             StoreData {
                 host,
                 last_result: Vec::new(),
+                memory: None,
+                gas: None,
             },
         );
         match self.linker.instantiate(&mut store, &self.module) {
-            Ok(instance) => Ok(Box::new(WasmtimeInstance { store, instance })),
+            Ok(instance) => {
+                let memory = instance.get_memory(&mut store, "memory");
+                let gas = instance.get_global(&mut store, GAS_EXPORT);
+                let data = store.data_mut();
+                data.memory = memory;
+                data.gas = gas;
+                Ok(Box::new(WasmtimeInstance { store, instance }))
+            }
             Err(_) => Err((TrapKind::Instantiation, store.into_data().host)),
         }
     }
@@ -182,7 +193,6 @@ impl WasmtimeInstance {
 
 impl Instance for WasmtimeInstance {
     fn invoke(&mut self, export: &str, args: &[Value], gas_limit: u64) -> Invocation {
-        let gas_limit = gas_limit.min(MAX_GAS_LIMIT);
         let gas = self.global(GAS_EXPORT);
         let trap = self.global(TRAP_EXPORT);
         let stack = self.global(STACK_EXPORT);
@@ -239,7 +249,7 @@ impl Instance for WasmtimeInstance {
                 }
             }
         };
-        let gas_left = gas.get(&mut self.store).unwrap_i64();
+        let gas_left = gas.get(&mut self.store).unwrap_i64() as u64;
         let reason = trap.get(&mut self.store).unwrap_i32();
         Invocation {
             outcome: settle(end, reason, gas_left, gas_limit),
@@ -258,15 +268,13 @@ struct WasmtimeGuest<'a, 'b> {
 
 impl WasmtimeGuest<'_, '_> {
     fn memory(&mut self) -> Option<wasmtime::Memory> {
-        self.caller
-            .get_export("memory")
-            .and_then(Extern::into_memory)
+        self.caller.data().memory
     }
 
     fn gas(&mut self) -> wasmtime::Global {
         self.caller
-            .get_export(GAS_EXPORT)
-            .and_then(Extern::into_global)
+            .data()
+            .gas
             .expect("instrumented modules export their gas global")
     }
 }
