@@ -138,23 +138,31 @@ fn kernels(c: &mut Criterion) {
                 })
             });
         }
-        // The same module without instrumentation, on plain wasmtime: the metering overhead.
-        let plain_engine = wasmtime::Engine::default();
-        let plain = wasmtime::Module::new(&plain_engine, &wasm).unwrap();
-        let mut linker = wasmtime::Linker::new(&plain_engine);
-        linker
-            .func_wrap("vnt_v1", "return_data", |_: i32, _: i32| {})
-            .unwrap();
-        group.bench_function(BenchmarkId::new("unmetered", "wasmtime"), |b| {
-            b.iter(|| {
-                let mut store = wasmtime::Store::new(&plain_engine, ());
-                let instance = linker.instantiate(&mut store, &plain).unwrap();
-                let call = instance
-                    .get_typed_func::<(), ()>(&mut store, "call")
-                    .unwrap();
-                call.call(&mut store, ()).unwrap();
-            })
-        });
+        // The same module without instrumentation on plain wasmtime: with Winch, as the VM
+        // runs it, the metering overhead; with Cranelift, what the baseline compiler costs.
+        for (compiler, strategy) in [
+            ("wasmtime-winch", wasmtime::Strategy::Winch),
+            ("wasmtime-cranelift", wasmtime::Strategy::Cranelift),
+        ] {
+            let mut config = wasmtime::Config::new();
+            config.strategy(strategy);
+            let plain_engine = wasmtime::Engine::new(&config).unwrap();
+            let plain = wasmtime::Module::new(&plain_engine, &wasm).unwrap();
+            let mut linker = wasmtime::Linker::new(&plain_engine);
+            linker
+                .func_wrap("vnt_v1", "return_data", |_: i32, _: i32| {})
+                .unwrap();
+            group.bench_function(BenchmarkId::new("unmetered", compiler), |b| {
+                b.iter(|| {
+                    let mut store = wasmtime::Store::new(&plain_engine, ());
+                    let instance = linker.instantiate(&mut store, &plain).unwrap();
+                    let call = instance
+                        .get_typed_func::<(), ()>(&mut store, "call")
+                        .unwrap();
+                    call.call(&mut store, ()).unwrap();
+                })
+            });
+        }
         group.bench_function(BenchmarkId::new("native", "rust"), |b| {
             b.iter(|| black_box(native()))
         });
