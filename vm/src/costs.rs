@@ -79,7 +79,7 @@ pub mod host {
     /// all grow linearly with the module, and all of it happens before the constructor runs.
     pub const CREATE: HostCosts = HostCosts {
         base: 300_000,
-        per_byte: 10_000,
+        per_byte: 16_000,
     };
     pub const ECRECOVER: HostCosts = HostCosts {
         base: 1_900_000,
