@@ -130,24 +130,57 @@ fn forward(
     Ok(Some(result.status as u64))
 }
 
+/// Arguments of a call as the guest passed them (pointers into its memory).
+struct CallArgs {
+    target_ptr: u64,
+    /// Only `call` sends value; the other kinds send none.
+    value_ptr: Option<u64>,
+    input_ptr: u64,
+    input_len: u64,
+    gas: u64,
+}
+
+/// Every call kind: charge, read the arguments, forward gas, run.
+fn call_contract(
+    guest: &mut dyn Guest,
+    kind: CallKind,
+    args: CallArgs,
+) -> Result<Option<u64>, Exit> {
+    charge_call(guest, cost::CALL, args.input_len)?;
+    let target = address(guest, args.target_ptr)?;
+    let value = match args.value_ptr {
+        Some(ptr) => word(guest, ptr)?,
+        None => [0; 32],
+    };
+    if value != [0; 32] {
+        super::forbid_in_static(guest)?;
+    }
+    let input = guest.read(args.input_ptr as u32, args.input_len as u32)?;
+    forward(guest, args.gas, |host, gas| {
+        host.call(CallRequest {
+            kind,
+            target,
+            value,
+            input,
+            gas,
+        })
+    })
+}
+
 /// `(target_ptr, input_ptr, input_len, gas) -> status` for calls without value.
 fn call_without_value(
     guest: &mut dyn Guest,
     args: &[u64],
     kind: CallKind,
 ) -> Result<Option<u64>, Exit> {
-    charge_call(guest, cost::CALL, args[2])?;
-    let target = address(guest, args[0])?;
-    let input = guest.read(args[1] as u32, args[2] as u32)?;
-    forward(guest, args[3], |host, gas| {
-        host.call(CallRequest {
-            kind,
-            target,
-            value: [0; 32],
-            input,
-            gas,
-        })
-    })
+    let args = CallArgs {
+        target_ptr: args[0],
+        value_ptr: None,
+        input_ptr: args[1],
+        input_len: args[2],
+        gas: args[3],
+    };
+    call_contract(guest, kind, args)
 }
 
 /// `call(target_ptr, value_ptr, input_ptr, input_len, gas) -> status`.
@@ -157,22 +190,14 @@ pub const CALL: HostFunction = HostFunction {
     params: &[Ty::I32, Ty::I32, Ty::I32, Ty::I32, Ty::I64],
     results: &[Ty::I32],
     call: |guest, args| {
-        charge_call(guest, cost::CALL, args[3])?;
-        let target = address(guest, args[0])?;
-        let value = word(guest, args[1])?;
-        if value != [0; 32] {
-            super::forbid_in_static(guest)?;
-        }
-        let input = guest.read(args[2] as u32, args[3] as u32)?;
-        forward(guest, args[4], |host, gas| {
-            host.call(CallRequest {
-                kind: CallKind::Call,
-                target,
-                value,
-                input,
-                gas,
-            })
-        })
+        let args = CallArgs {
+            target_ptr: args[0],
+            value_ptr: Some(args[1]),
+            input_ptr: args[2],
+            input_len: args[3],
+            gas: args[4],
+        };
+        call_contract(guest, CallKind::Call, args)
     },
 };
 
