@@ -34,17 +34,27 @@ pub mod host {
         base: 1_000,
         per_byte: 1,
     };
+    // Ledger resources are priced as Ethereum prices them (at `VM gas per Ethereum gas` =
+    // 100, see docs/vm.md), not by CPU time: what they cost is state every node keeps.
+    /// A storage read (Ethereum: 2,100 cold, 100 warm; state here lives in memory).
     pub const STORAGE_READ: HostCosts = HostCosts {
-        base: 20_000,
-        per_byte: 0,
-    };
-    pub const STORAGE_WRITE: HostCosts = HostCosts {
         base: 50_000,
         per_byte: 0,
     };
+    /// A storage write to an existing slot (Ethereum: 2,900 for a dirty warm slot).
+    pub const STORAGE_WRITE: HostCosts = HostCosts {
+        base: 250_000,
+        per_byte: 0,
+    };
+    /// Added when a write makes a zero slot non-zero (Ethereum: 20,000).
+    pub const STORAGE_NEW_SLOT: HostCosts = HostCosts {
+        base: 2_000_000,
+        per_byte: 0,
+    };
+    /// A log, per byte of data and topics (Ethereum: 375 + 375 per topic + 8 per byte).
     pub const LOG: HostCosts = HostCosts {
-        base: 5_000,
-        per_byte: 10,
+        base: 37_500,
+        per_byte: 800,
     };
     pub const GAS_LEFT: HostCosts = HostCosts {
         base: 800,
@@ -55,7 +65,7 @@ pub mod host {
         per_byte: 0,
     };
     pub const BALANCE: HostCosts = HostCosts {
-        base: 20_000,
+        base: 50_000,
         per_byte: 0,
     };
     pub const KECCAK256: HostCosts = HostCosts {

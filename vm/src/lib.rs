@@ -11,6 +11,7 @@
 //! Start reading at [`Vm::prepare`] and [`engine::Engine`].
 
 pub mod cache;
+pub mod contract;
 pub mod costs;
 pub mod crypto;
 pub mod engine;
@@ -37,7 +38,7 @@ pub const EXECUTION_STACK_BYTES: usize = 64 << 20;
 /// Why a module cannot be deployed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
-    #[error("module rejected: {0}")]
+    #[error("module rejected by rule `{name}`: {0}", name = .0.name())]
     Rejected(#[from] Rule),
     #[error(transparent)]
     Instrument(#[from] instrument::InstrumentError),
@@ -62,6 +63,14 @@ impl Vm {
             &self.costs,
             &self.limits,
         )?)
+    }
+
+    /// Checks a contract module: the profile, then its entry points (see [`contract`]).
+    /// Returns the instrumented form.
+    pub fn prepare_contract(&self, wasm: &[u8]) -> Result<Vec<u8>, DeployError> {
+        let instrumented = self.prepare(wasm)?;
+        contract::check_entry_points(wasm)?;
+        Ok(instrumented)
     }
 
     /// Identifies this pipeline's output: two `Vm`s with the same fingerprint instrument

@@ -118,6 +118,43 @@ pub enum Rule {
     StartFunction,
     #[error("exports `{0}`, a name reserved for the VM")]
     ReservedExport(String),
+    #[error("does not export `{0}`, the function every call runs")]
+    MissingExport(String),
+    #[error("exports `{0}` with parameters or results; entry points are `() -> ()`")]
+    EntryPointSignature(String),
+}
+
+
+impl Rule {
+    /// The rule's stable name, as errors and the book cite it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Rule::ModuleTooLarge { .. } => "module-too-large",
+            Rule::Invalid { .. } => "invalid",
+            Rule::DisabledFeature { .. } => "disabled-feature",
+            Rule::TooManyFunctions { .. } => "too-many-functions",
+            Rule::TooManyLocals { .. } => "too-many-locals",
+            Rule::TooManyParams { .. } => "too-many-params",
+            Rule::TooManyResults { .. } => "too-many-results",
+            Rule::TooManyBlocks { .. } => "too-many-blocks",
+            Rule::BodyTooLarge { .. } => "body-too-large",
+            Rule::BrTableTooLarge { .. } => "br-table-too-large",
+            Rule::TooManyTables { .. } => "too-many-tables",
+            Rule::TableTooLarge { .. } => "table-too-large",
+            Rule::TooManyElementSegments { .. } => "too-many-element-segments",
+            Rule::TooManyDataSegments { .. } => "too-many-data-segments",
+            Rule::MemoryTooLarge { .. } => "memory-too-large",
+            Rule::TooManyGlobals { .. } => "too-many-globals",
+            Rule::TooManyExports { .. } => "too-many-exports",
+            Rule::UnknownImport { .. } => "unknown-import",
+            Rule::ImportSignature { .. } => "import-signature",
+            Rule::ImportKind { .. } => "import-kind",
+            Rule::StartFunction { .. } => "start-function",
+            Rule::ReservedExport { .. } => "reserved-export",
+            Rule::MissingExport { .. } => "missing-export",
+            Rule::EntryPointSignature { .. } => "entry-point-signature",
+        }
+    }
 }
 
 /// Prefix of the names the instrumentation adds; contracts may not use it.

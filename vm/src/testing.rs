@@ -257,11 +257,12 @@ impl Host for MemoryHost {
             .unwrap_or([0; 32])
     }
 
-    fn storage_write(&mut self, key: [u8; 32], value: [u8; 32]) {
+    fn storage_write(&mut self, key: [u8; 32], value: [u8; 32]) -> [u8; 32] {
         let address = self.context.address;
         let account = self.accounts.entry(address).or_default();
-        account.storage.insert(key, value);
+        let previous = account.storage.insert(key, value).unwrap_or([0; 32]);
         self.writes.push((address, key, value));
+        previous
     }
 
     fn log(&mut self, topics: Vec<[u8; 32]>, data: Vec<u8>) {

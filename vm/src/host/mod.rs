@@ -74,7 +74,8 @@ pub trait Host: Send + std::any::Any {
     fn balance(&mut self, address: &[u8; 20]) -> [u8; 32];
     fn input(&self) -> &[u8];
     fn storage_read(&mut self, key: &[u8; 32]) -> [u8; 32];
-    fn storage_write(&mut self, key: [u8; 32], value: [u8; 32]);
+    /// Writes a storage word and returns the value it replaced.
+    fn storage_write(&mut self, key: [u8; 32], value: [u8; 32]) -> [u8; 32];
     fn log(&mut self, topics: Vec<[u8; 32]>, data: Vec<u8>);
     /// Runs another contract (or moves value to an account without code). The VM has
     /// already checked depth, static rules and charged the forwarded gas.
@@ -300,7 +301,11 @@ pub const FUNCTIONS: &[HostFunction] = &[
             charge_call(guest, cost::STORAGE_WRITE, 0)?;
             let key = word(guest, args[0])?;
             let value = word(guest, args[1])?;
-            guest.host().storage_write(key, value);
+            let previous = guest.host().storage_write(key, value);
+            // A new slot grows the state every node keeps forever; it pays for that here.
+            if previous == [0; 32] && value != [0; 32] {
+                charge_call(guest, cost::STORAGE_NEW_SLOT, 0)?;
+            }
             Ok(None)
         },
     },

@@ -1,0 +1,2 @@
+//! Placeholder: the Rust contract SDK.
+#![no_std]
