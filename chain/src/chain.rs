@@ -7,7 +7,7 @@
 //! root, so a damaged data directory is refused instead of served.
 
 use crate::config::ChainConfig;
-use crate::execution::{BlockContext, BlockExecutor, ExecutedBlock, LedgerDb};
+use crate::execution::{BlockContext, BlockExecutor, ExecutedBlock, LedgerDb, WasmRuntime};
 use crate::genesis::Genesis;
 use crate::state::{AccountChange, AccountInfo, StateDiff, WorldState};
 use crate::store::{BlockWrite, Store, StoreError, StoredBlock, TxLocation};
@@ -18,6 +18,7 @@ use alloy_consensus::{BlockBody, EMPTY_OMMER_ROOT_HASH, Header, ReceiptEnvelope}
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Failures of the chain itself (not of a transaction).
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,8 @@ pub struct Chain {
     state: WorldState,
     head: Header,
     head_hash: B256,
+    /// Compiled WASM contracts stay cached across blocks and calls.
+    wasm: Arc<WasmRuntime>,
 }
 
 impl Chain {
@@ -103,6 +106,7 @@ impl Chain {
             state,
             head,
             head_hash,
+            wasm: Arc::default(),
         })
     }
 
@@ -147,6 +151,7 @@ impl Chain {
         LedgerDb {
             state: &self.state,
             store: &self.store,
+            wasm: &self.wasm,
         }
     }
 

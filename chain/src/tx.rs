@@ -51,6 +51,9 @@ pub enum TxError {
     TipAboveFeeCap,
     #[error("max initcode size exceeded: code size {size}, limit {limit}")]
     InitCodeTooLarge { size: usize, limit: usize },
+    /// WASM init code whose module the VM would refuse; the message names the VM's rule.
+    #[error("invalid WASM contract: {0}")]
+    InvalidContract(String),
     #[error("nonce too low: next nonce {expected}, tx nonce {got}")]
     NonceTooLow { expected: u64, got: u64 },
     #[error(
@@ -137,6 +140,10 @@ pub fn verify(
             size: envelope.input().len(),
             limit: MAX_INITCODE_SIZE,
         });
+    }
+    if envelope.kind().is_create() {
+        crate::execution::wasm::check_init_code(envelope.input())
+            .map_err(|e| TxError::InvalidContract(e.to_string()))?;
     }
     let sender = envelope
         .recover_signer()

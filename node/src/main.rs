@@ -101,7 +101,12 @@ fn main() -> std::process::ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    // Blocks and calls execute on the runtime's threads; WASM contracts need a deep stack.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(vnt_chain::execution::EXECUTION_STACK_BYTES)
+        .build()
+        .expect("a tokio runtime starts");
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

@@ -6,6 +6,9 @@
 //! (the team lock-up), and turns the result into receipts and a [`StateDiff`]. [`call`] runs a
 //! read-only call for `eth_call` and `eth_estimateGas`.
 //!
+//! WebAssembly contracts run in the same journal as EVM code: [`handler`] hands revm's
+//! frames whose code is a module to [`wasm`].
+//!
 //! Fees: the base fee is burned (revm credits nobody with it) and the priority fee goes to
 //! the block's beneficiary, as `docs/src/token.md` sets out.
 
@@ -20,9 +23,18 @@ use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::database::{AccountState, CacheDB};
 use revm::database_interface::{DBErrorMarker, DatabaseRef};
+use revm::handler::{EthFrame, EvmTr, Handler, instructions::EthInstructions};
+use revm::interpreter::interpreter::EthInterpreter;
 use revm::state::{AccountInfo as RevmAccountInfo, Bytecode};
-use revm::{Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
+use revm::{Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext};
 use std::collections::BTreeMap;
+
+mod handler;
+pub mod wasm;
+
+use handler::{VntHandler, VntPrecompiles};
+pub use vnt_vm::EXECUTION_STACK_BYTES;
+pub use wasm::WasmRuntime;
 
 /// A state read that failed (only block-hash lookups touch the disk).
 #[derive(Debug, thiserror::Error)]
@@ -31,11 +43,13 @@ pub struct StateReadError(String);
 
 impl DBErrorMarker for StateReadError {}
 
-/// Read-only view of the latest state and chain for revm.
+/// Read-only view of the latest state and chain for revm, and the runtime its WASM
+/// contracts run in.
 #[derive(Clone, Copy)]
 pub struct LedgerDb<'a> {
     pub state: &'a WorldState,
     pub store: &'a Store,
+    pub wasm: &'a std::sync::Arc<WasmRuntime>,
 }
 
 impl DatabaseRef for LedgerDb<'_> {
@@ -109,14 +123,29 @@ fn cfg(config: &ChainConfig) -> CfgEnv {
     cfg
 }
 
-type LedgerEvm<'a> = revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<LedgerDb<'a>>>>;
+type LedgerContext<'a> = revm::handler::MainnetContext<CacheDB<LedgerDb<'a>>>;
+type LedgerEvm<'a> = revm::context::Evm<
+    LedgerContext<'a>,
+    (),
+    EthInstructions<EthInterpreter, LedgerContext<'a>>,
+    VntPrecompiles,
+    EthFrame,
+>;
 
 fn build_evm<'a>(view: LedgerDb<'a>, block: &BlockContext, cfg: CfgEnv) -> LedgerEvm<'a> {
+    let wasm = view.wasm.clone();
     Context::mainnet()
         .with_db(CacheDB::new(view))
         .with_block(block.env())
         .with_cfg(cfg)
         .build_mainnet()
+        .with_precompiles(VntPrecompiles::new(wasm))
+}
+
+/// Executes `tx`, leaving its effects in the journal (see [`ExecuteEvm::finalize`]).
+fn transact(evm: &mut LedgerEvm, tx: TxEnv) -> Result<ExecutionResult, EVMError<StateReadError>> {
+    revm::context::ContextSetters::set_tx(evm.ctx_mut(), tx);
+    VntHandler::default().run(evm)
 }
 
 /// The result of executing a block's transactions.
@@ -170,10 +199,10 @@ impl<'a> BlockExecutor<'a> {
             });
         }
         self.check_vesting(&tx)?;
-        let result = self
-            .evm
-            .transact_commit(tx_env(&tx.envelope, tx.sender))
-            .map_err(to_tx_error)?;
+        let result =
+            transact(&mut self.evm, tx_env(&tx.envelope, tx.sender)).map_err(to_tx_error)?;
+        let changes = self.evm.finalize();
+        self.evm.ctx.journaled_state.database.commit(changes);
         self.executed.gas_used += result.tx_gas_used();
         let success = result.is_success();
         // A reverted or halted transaction leaves no logs in its receipt.
@@ -384,7 +413,7 @@ pub fn call(
         access_list: request.access_list.clone().unwrap_or_default(),
         ..Default::default()
     };
-    let result = evm.transact(env).map_err(to_tx_error)?.result;
+    let result = transact(&mut evm, env).map_err(to_tx_error)?;
     Ok(match result {
         ExecutionResult::Success {
             gas, logs, output, ..
@@ -398,7 +427,11 @@ pub fn call(
             gas_used: gas.tx_gas_used(),
         },
         ExecutionResult::Halt { reason, gas, .. } => CallOutcome::Halt {
-            reason: format!("{reason:?}"),
+            reason: match reason {
+                // A WASM trap's own words (see `handler::interpreter_result`).
+                revm::context::result::HaltReason::PrecompileErrorWithContext(reason) => reason,
+                other => format!("{other:?}"),
+            },
             gas_used: gas.tx_gas_used(),
         },
     })

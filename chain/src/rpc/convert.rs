@@ -2,7 +2,7 @@
 
 use crate::chain::SealedBlock;
 use alloy_consensus::{ReceiptEnvelope, Transaction as _, TxEnvelope, transaction::Recovered};
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, TransactionReceipt};
 
 /// A transaction as included at `index` of `block`.
@@ -63,6 +63,49 @@ pub fn block(block: &SealedBlock, size: u64, full: bool) -> Block {
     }
 }
 
+/// A log as JSON-RPC shows it: where in the chain it was emitted.
+fn rpc_log(
+    block: &SealedBlock,
+    tx_hash: B256,
+    tx_index: usize,
+    log_index: u64,
+    log: alloy_primitives::Log,
+) -> Log {
+    let header = &block.block.header;
+    Log {
+        inner: log,
+        block_hash: Some(block.hash),
+        block_number: Some(header.number),
+        block_timestamp: Some(header.timestamp),
+        transaction_hash: Some(tx_hash),
+        transaction_index: Some(tx_index as u64),
+        log_index: Some(log_index),
+        removed: false,
+    }
+}
+
+/// Every log of a block, numbered across the block.
+pub fn block_logs(block: &SealedBlock, receipts: &[ReceiptEnvelope]) -> Vec<Log> {
+    let mut logs = Vec::new();
+    for (index, (receipt, envelope)) in receipts
+        .iter()
+        .zip(&block.block.body.transactions)
+        .enumerate()
+    {
+        for log in receipt.logs() {
+            let log_index = logs.len() as u64;
+            logs.push(rpc_log(
+                block,
+                *envelope.tx_hash(),
+                index,
+                log_index,
+                log.clone(),
+            ));
+        }
+    }
+    logs
+}
+
 /// The receipt of the transaction at `index`, with logs numbered across the block.
 pub fn receipt(
     block: &SealedBlock,
@@ -81,16 +124,7 @@ pub fn receipt(
     let tx_hash = *envelope.tx_hash();
     let mut log_index = first_log_index as u64;
     let inner = consensus.clone().map_logs(|log| {
-        let log = Log {
-            inner: log,
-            block_hash: Some(block.hash),
-            block_number: Some(header.number),
-            block_timestamp: Some(header.timestamp),
-            transaction_hash: Some(tx_hash),
-            transaction_index: Some(index as u64),
-            log_index: Some(log_index),
-            removed: false,
-        };
+        let log = rpc_log(block, tx_hash, index, log_index, log);
         log_index += 1;
         log
     });

@@ -15,8 +15,8 @@ use crate::tx::verify_raw;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
 use alloy_rpc_types_eth::{
-    Block, EIP1186AccountProofResponse, EIP1186StorageProof, Transaction, TransactionReceipt,
-    TransactionRequest,
+    Block, EIP1186AccountProofResponse, EIP1186StorageProof, Filter, Transaction,
+    TransactionReceipt, TransactionRequest,
 };
 use alloy_serde::JsonStorageKey;
 use jsonrpsee::RpcModule;
@@ -166,6 +166,9 @@ impl EthRpc {
             B256,
         )| {
             rpc.transaction_receipt(p.0)
+        });
+        method!("eth_getLogs", "filter", |rpc, p: (Filter,)| {
+            super::logs::get_logs(&rpc.shared.chain.read(), &p.0)
         });
         method!(
             "eth_getProof",

@@ -2,12 +2,13 @@
 //!
 //! [`eth`] implements the `eth_*`, `net_*` and `web3_*` methods with the field shapes of the
 //! execution-apis schemas and geth's error wording; [`convert`] maps our stored types to
-//! those shapes; [`error`] holds the error codes.
+//! those shapes; [`logs`] answers `eth_getLogs`; [`error`] holds the error codes.
 
 pub mod convert;
 pub mod error;
 pub mod eth;
 pub mod fees;
+pub mod logs;
 pub mod params;
 
 use crate::node::Shared;

@@ -1,0 +1,68 @@
+//! `eth_getLogs`: the logs of a block range or of one block, matched against a filter.
+//!
+//! Each block's bloom is checked before its receipts are read, so a range of blocks
+//! without matches costs one header read per block. Ranges and results are bounded, as
+//! public endpoints bound them, so one request cannot hold the node.
+
+use super::convert;
+use super::error::{RpcResult, chain_error, invalid_params, server_error};
+use super::eth::resolve_number;
+use crate::chain::Chain;
+use alloy_rpc_types_eth::{Filter, FilterBlockOption, Log};
+
+/// Most blocks one request may scan.
+pub const MAX_BLOCK_RANGE: u64 = 10_000;
+/// Most logs one request may return.
+pub const MAX_LOGS: usize = 10_000;
+
+/// The logs matching `filter`, in chain order.
+pub fn get_logs(chain: &Chain, filter: &Filter) -> RpcResult<Vec<Log>> {
+    let numbers = match &filter.block_option {
+        FilterBlockOption::AtBlockHash(hash) => {
+            let block = chain
+                .block_by_hash(hash)
+                .map_err(chain_error)?
+                .ok_or_else(|| server_error(format!("unknown block {hash}")))?;
+            let number = block.block.header.number;
+            number..=number
+        }
+        FilterBlockOption::Range {
+            from_block,
+            to_block,
+        } => {
+            let head = chain.head().number;
+            let resolve = |tag: &Option<_>| tag.map_or(head, |tag| resolve_number(chain, tag));
+            let (from, to) = (resolve(from_block), resolve(to_block).min(head));
+            if from > to && from <= head {
+                return Err(invalid_params(format!(
+                    "invalid block range: fromBlock {from} is after toBlock {to}"
+                )));
+            }
+            if to.saturating_sub(from) >= MAX_BLOCK_RANGE {
+                return Err(invalid_params(format!(
+                    "block range too large: {} blocks, at most {MAX_BLOCK_RANGE} per request",
+                    to - from + 1
+                )));
+            }
+            from..=to
+        }
+    };
+    let mut found = Vec::new();
+    for number in numbers {
+        let Some(block) = chain.block_by_number(number).map_err(chain_error)? else {
+            continue;
+        };
+        if !filter.matches_bloom(block.block.header.logs_bloom) {
+            continue;
+        }
+        let receipts = chain.receipts(&block.hash).map_err(chain_error)?;
+        let logs = convert::block_logs(&block, &receipts);
+        found.extend(logs.into_iter().filter(|log| filter.rpc_matches(log)));
+        if found.len() > MAX_LOGS {
+            return Err(server_error(format!(
+                "query returned more than {MAX_LOGS} results; narrow the block range or the filter"
+            )));
+        }
+    }
+    Ok(found)
+}
