@@ -59,6 +59,10 @@
 #if !defined(__wasm32__)
 #error "vnt.h targets wasm32: compile with clang --target=wasm32 (see the top of vnt.h)"
 #endif
+/* Without bulk memory, the memcpy below would compile to a call to itself. */
+#if !defined(__wasm_bulk_memory__)
+#error "vnt.h needs -mbulk-memory (see the top of vnt.h)"
+#endif
 
 #define VNT_IMPORT(name) __attribute__((import_module("vnt_v1"), import_name(name)))
 /* Exports a contract entry point: VNT_EXPORT("call") void call(void). */
