@@ -72,7 +72,7 @@ impl Word for [u8; 32] {
 
 impl Word for bool {
     fn to_word(&self) -> [u8; 32] {
-        U256::from(*self).to_be_bytes()
+        (*self as u8).to_word()
     }
     fn from_word(word: &[u8; 32]) -> Option<Self> {
         match u8::from_word(word)? {
@@ -87,10 +87,16 @@ macro_rules! unsigned_word {
     ($($t:ty),*) => {$(
         impl Word for $t {
             fn to_word(&self) -> [u8; 32] {
-                U256::from(*self).to_be_bytes()
+                let mut word = [0u8; 32];
+                word[32 - size_of::<$t>()..].copy_from_slice(&self.to_be_bytes());
+                word
             }
             fn from_word(word: &[u8; 32]) -> Option<Self> {
-                <$t>::try_from(U256::from_be_bytes(*word).to_u128()?).ok()
+                let (high, low) = word.split_at(32 - size_of::<$t>());
+                if high.iter().any(|b| *b != 0) {
+                    return None;
+                }
+                Some(<$t>::from_be_bytes(low.try_into().ok()?))
             }
         }
     )*};
@@ -106,15 +112,31 @@ pub trait AbiType {
     const HEAD_SIZE: usize = 32;
 }
 
+/// A value that can be ABI-encoded. Encoding computes the exact size first and writes into
+/// one zeroed buffer, so it never reallocates and padding costs nothing.
 pub trait Encode: AbiType {
-    /// Appends the value's own encoding (for a dynamic type, what its offset points at).
-    fn encode_to(&self, out: &mut Vec<u8>);
+    /// Size of the value's own encoding (for a dynamic type, what its offset points at).
+    fn encoded_size(&self) -> usize;
 
-    /// Appends the value as a parameter list; tuples override this to list their elements.
-    fn encode_params_to(&self, out: &mut Vec<u8>) {
-        let start = out.len();
-        let pending = head(self, out);
-        tail(self, out, start, pending);
+    /// Writes the value's own encoding at the start of `out`, which is zeroed and at least
+    /// `encoded_size()` long.
+    fn encode_to(&self, out: &mut [u8]);
+
+    /// The encoding when it is a single word, so returning or logging it needs no
+    /// allocation. Only word types say so.
+    fn as_word(&self) -> Option<[u8; 32]> {
+        None
+    }
+
+    /// Size of the value as a parameter list; tuples override this to list their elements.
+    fn params_size(&self) -> usize {
+        field_size(self)
+    }
+
+    /// Writes the value as a parameter list; tuples override this to list their elements.
+    fn encode_params_to(&self, out: &mut [u8]) {
+        let mut tail = Self::HEAD_SIZE;
+        encode_field(self, out, 0, &mut tail);
     }
 }
 
@@ -128,23 +150,24 @@ pub trait Decode: AbiType + Sized {
     }
 }
 
-/// Writes `value`'s head; for a dynamic value, returns where its offset goes.
-fn head<T: Encode + ?Sized>(value: &T, out: &mut Vec<u8>) -> Option<usize> {
+/// What an element adds to its tuple: its head, and the encoding a dynamic head points at.
+fn field_size<T: Encode + ?Sized>(value: &T) -> usize {
     if T::DYNAMIC {
-        out.extend_from_slice(&[0; 32]);
-        Some(out.len() - 32)
+        32 + value.encoded_size()
     } else {
-        value.encode_to(out);
-        None
+        T::HEAD_SIZE
     }
 }
 
-/// Appends a dynamic value's encoding and points its head (at `pending`) at it.
-fn tail<T: Encode + ?Sized>(value: &T, out: &mut Vec<u8>, start: usize, pending: Option<usize>) {
-    if let Some(at) = pending {
-        let offset = U256::from(out.len() - start).to_be_bytes();
-        out[at..at + 32].copy_from_slice(&offset);
-        value.encode_to(out);
+/// Writes the element whose head is at `out[head]`, in a tuple starting at `out[0]`; a
+/// dynamic element's encoding goes at `*tail`, which then moves past it.
+fn encode_field<T: Encode + ?Sized>(value: &T, out: &mut [u8], head: usize, tail: &mut usize) {
+    if T::DYNAMIC {
+        out[head..head + 32].copy_from_slice(&U256::from(*tail).to_be_bytes());
+        value.encode_to(&mut out[*tail..]);
+        *tail += value.encoded_size();
+    } else {
+        value.encode_to(&mut out[head..]);
     }
 }
 
@@ -173,8 +196,14 @@ macro_rules! word_type {
             const DYNAMIC: bool = false;
         }
         impl Encode for $t {
-            fn encode_to(&self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&Word::to_word(self));
+            fn encoded_size(&self) -> usize {
+                32
+            }
+            fn encode_to(&self, out: &mut [u8]) {
+                out[..32].copy_from_slice(&Word::to_word(self));
+            }
+            fn as_word(&self) -> Option<[u8; 32]> {
+                Some(Word::to_word(self))
             }
         }
         impl Decode for $t {
@@ -186,11 +215,10 @@ macro_rules! word_type {
 }
 word_type!(U256, Address, bool, [u8; 32], u8, u16, u32, u64, u128);
 
-/// Length, then the bytes padded with zeros to a multiple of 32.
-fn encode_bytes(bytes: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(&U256::from(bytes.len()).to_be_bytes());
-    out.extend_from_slice(bytes);
-    out.resize(out.len() + bytes.len().wrapping_neg() % 32, 0);
+/// Length, then the bytes padded with zeros to a multiple of 32 (already zero in `out`).
+fn encode_bytes(bytes: &[u8], out: &mut [u8]) {
+    out[..32].copy_from_slice(&U256::from(bytes.len()).to_be_bytes());
+    out[32..32 + bytes.len()].copy_from_slice(bytes);
 }
 
 /// The bytes of a `bytes` or `string`; the padding is not required to be present.
@@ -205,7 +233,11 @@ macro_rules! bytes_type {
             const DYNAMIC: bool = true;
         }
         impl Encode for $t {
-            fn encode_to(&self, out: &mut Vec<u8>) {
+            fn encoded_size(&self) -> usize {
+                let bytes: &[u8] = self.as_ref();
+                32 + bytes.len().next_multiple_of(32)
+            }
+            fn encode_to(&self, out: &mut [u8]) {
                 encode_bytes(self.as_ref(), out);
             }
         }
@@ -231,10 +263,19 @@ impl<T: AbiType + ?Sized> AbiType for &T {
 }
 
 impl<T: Encode + ?Sized> Encode for &T {
-    fn encode_to(&self, out: &mut Vec<u8>) {
+    fn encoded_size(&self) -> usize {
+        (**self).encoded_size()
+    }
+    fn encode_to(&self, out: &mut [u8]) {
         (**self).encode_to(out)
     }
-    fn encode_params_to(&self, out: &mut Vec<u8>) {
+    fn as_word(&self) -> Option<[u8; 32]> {
+        (**self).as_word()
+    }
+    fn params_size(&self) -> usize {
+        (**self).params_size()
+    }
+    fn encode_params_to(&self, out: &mut [u8]) {
         (**self).encode_params_to(out)
     }
 }
@@ -246,8 +287,14 @@ impl AbiType for () {
 }
 
 impl Encode for () {
-    fn encode_to(&self, _: &mut Vec<u8>) {}
-    fn encode_params_to(&self, _: &mut Vec<u8>) {}
+    fn encoded_size(&self) -> usize {
+        0
+    }
+    fn encode_to(&self, _: &mut [u8]) {}
+    fn params_size(&self) -> usize {
+        0
+    }
+    fn encode_params_to(&self, _: &mut [u8]) {}
 }
 
 impl Decode for () {
@@ -266,12 +313,22 @@ macro_rules! tuple {
             const HEAD_SIZE: usize = if Self::DYNAMIC { 32 } else { 0 $(+ $t::HEAD_SIZE)+ };
         }
         impl<$($t: Encode),+> Encode for ($($t,)+) {
-            fn encode_to(&self, out: &mut Vec<u8>) {
-                let start = out.len();
-                let pending = [$(head(&self.$i, out)),+];
-                $(tail(&self.$i, out, start, pending[$i]);)+
+            fn encoded_size(&self) -> usize {
+                0 $(+ field_size(&self.$i))+
             }
-            fn encode_params_to(&self, out: &mut Vec<u8>) {
+            #[allow(unused_assignments)]
+            fn encode_to(&self, out: &mut [u8]) {
+                let mut head = 0;
+                let mut tail = 0 $(+ $t::HEAD_SIZE)+;
+                $(
+                    encode_field(&self.$i, out, head, &mut tail);
+                    head += $t::HEAD_SIZE;
+                )+
+            }
+            fn params_size(&self) -> usize {
+                self.encoded_size()
+            }
+            fn encode_params_to(&self, out: &mut [u8]) {
                 self.encode_to(out)
             }
         }
@@ -302,15 +359,16 @@ tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// The encoding of `values` as a parameter list (a tuple's elements, or one value).
 pub fn encode<T: Encode + ?Sized>(values: &T) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = alloc::vec![0; values.params_size()];
     values.encode_params_to(&mut out);
     out
 }
 
 /// Calldata for a call to another contract: the selector, then the arguments.
 pub fn encode_call<T: Encode + ?Sized>(selector: [u8; 4], args: &T) -> Vec<u8> {
-    let mut out = Vec::from(selector);
-    args.encode_params_to(&mut out);
+    let mut out = alloc::vec![0; 4 + args.params_size()];
+    out[..4].copy_from_slice(&selector);
+    args.encode_params_to(&mut out[4..]);
     out
 }
 

@@ -1,12 +1,13 @@
 //! The global allocator: a bump allocator, because a contract call is short-lived and its
 //! whole memory is thrown away when it ends.
 //!
-//! It hands out memory from `__heap_base` (the end of the static data and the stack, which
-//! the linker places first) upwards and never reuses it, except that freeing or resizing the
-//! most recent allocation happens in place — which is what a growing `Vec` or `String` does,
-//! so building an output costs no copies. Memory grows a page at a time as needed (each page
-//! is charged gas by the VM); when the VM's memory cap is reached, allocation fails and the
-//! contract panics, which reverts.
+//! It hands out memory from `__heap_base` (the end of the stack and the static data, which
+//! the linker places first) upwards and never frees: freeing would save memory that is
+//! discarded moments later, and the code to do it would be deployed, and paid for, with
+//! every contract. Resizing the most recent allocation happens in place — which is what a
+//! growing `Vec` or `String` does — so growth costs no copies. Memory grows as needed (the
+//! VM charges each new page); at the VM's memory cap allocation fails and the contract
+//! panics, which reverts.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
@@ -72,11 +73,7 @@ unsafe impl GlobalAlloc for BumpAllocator {
         }
     }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if ptr as usize + layout.size() == self.next() {
-            self.next.set(ptr as usize);
-        }
-    }
+    unsafe fn dealloc(&self, _: *mut u8, _: Layout) {}
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let start = ptr as usize;

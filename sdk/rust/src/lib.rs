@@ -61,6 +61,9 @@ pub use u256::U256;
 /// values): `return_value(&true)`, `return_value(&(amount, "note"))`.
 #[cfg(target_arch = "wasm32")]
 pub fn return_value<T: Encode + ?Sized>(value: &T) -> ! {
+    if let Some(word) = value.as_word() {
+        return_data(&word)
+    }
     return_data(&abi::encode(value))
 }
 

@@ -115,17 +115,25 @@ impl<T: Word> Value<T> {
     }
 }
 
-/// How a mapping key is hashed with the mapping's slot.
+/// A mapping key: where a key's item lives in a mapping, by Solidity's rule.
 pub trait MappingKey {
-    /// Calls `with` on the key's bytes as Solidity hashes them.
-    fn with_key_bytes<R>(&self, with: impl FnOnce(&[u8]) -> R) -> R;
+    /// The slot of this key's item in the mapping at `mapping`.
+    fn slot_in(&self, mapping: Slot) -> Slot;
+}
+
+/// `keccak256(key ‖ mapping)` for a word key, on the stack.
+fn word_key_slot(key: [u8; 32], mapping: Slot) -> Slot {
+    let mut preimage = [0u8; 64];
+    preimage[..32].copy_from_slice(&key);
+    preimage[32..].copy_from_slice(&mapping.0);
+    Slot(keccak256(&preimage))
 }
 
 macro_rules! word_key {
     ($($t:ty),*) => {$(
         impl MappingKey for $t {
-            fn with_key_bytes<R>(&self, with: impl FnOnce(&[u8]) -> R) -> R {
-                with(&Word::to_word(self))
+            fn slot_in(&self, mapping: Slot) -> Slot {
+                word_key_slot(Word::to_word(self), mapping)
             }
         }
     )*};
@@ -142,15 +150,19 @@ word_key!(
     u128
 );
 
-impl MappingKey for str {
-    fn with_key_bytes<R>(&self, with: impl FnOnce(&[u8]) -> R) -> R {
-        with(self.as_bytes())
+/// A string or bytes key is hashed as its raw bytes, unpadded.
+impl MappingKey for [u8] {
+    fn slot_in(&self, mapping: Slot) -> Slot {
+        let mut preimage = alloc::vec![0; self.len() + 32];
+        preimage[..self.len()].copy_from_slice(self);
+        preimage[self.len()..].copy_from_slice(&mapping.0);
+        Slot(keccak256(&preimage))
     }
 }
 
-impl MappingKey for [u8] {
-    fn with_key_bytes<R>(&self, with: impl FnOnce(&[u8]) -> R) -> R {
-        with(self)
+impl MappingKey for str {
+    fn slot_in(&self, mapping: Slot) -> Slot {
+        self.as_bytes().slot_in(mapping)
     }
 }
 
@@ -182,14 +194,9 @@ impl<K: ?Sized, V> StorageItem for Mapping<K, V> {
 }
 
 impl<K: MappingKey + ?Sized, V: StorageItem> Mapping<K, V> {
-    /// The slot of `key`'s item: `keccak256(key bytes ‖ slot)`.
+    /// The slot of `key`'s item: `keccak256(key ‖ slot)`.
     pub fn slot_of(&self, key: &K) -> Slot {
-        key.with_key_bytes(|bytes| {
-            let mut preimage = alloc::vec::Vec::with_capacity(bytes.len() + 32);
-            preimage.extend_from_slice(bytes);
-            preimage.extend_from_slice(&self.slot.0);
-            Slot(keccak256(&preimage))
-        })
+        key.slot_in(self.slot)
     }
 
     /// The item for `key`: `balances.entry(&owner).get()`,
@@ -241,9 +248,7 @@ impl StorageItem for StorageBytes {
 impl StorageBytes {
     pub fn len(&self) -> usize {
         // A length beyond the address space cannot have been written by `set`.
-        let len = U256::from_be_bytes(self.slot.read()).to_u64();
-        len.and_then(|n| usize::try_from(n).ok())
-            .expect("storage length fits in memory")
+        u32::from_word(&self.slot.read()).expect("storage length fits in memory") as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -252,10 +257,10 @@ impl StorageBytes {
 
     pub fn get(&self) -> alloc::vec::Vec<u8> {
         let len = self.len();
-        let mut bytes = alloc::vec::Vec::with_capacity(len.next_multiple_of(32));
+        let mut bytes = alloc::vec![0; len.next_multiple_of(32)];
         let start = self.slot.hashed();
-        for word in 0..len.div_ceil(32) {
-            bytes.extend_from_slice(&start.offset(word as u64).read());
+        for (i, word) in bytes.chunks_exact_mut(32).enumerate() {
+            word.copy_from_slice(&start.offset(i as u64).read());
         }
         bytes.truncate(len);
         bytes
