@@ -11,7 +11,7 @@
 //! | Solidity | Rust |
 //! |---|---|
 //! | `uint256` | [`U256`] |
-//! | `uint8` … `uint128` | `u8` … `u128` |
+//! | `uint8` … `uint128` | `u8` … `u128`, `usize` (as `uint256`) |
 //! | `address` | [`Address`] |
 //! | `bool` | `bool` |
 //! | `bytes32` | `[u8; 32]` |
@@ -101,7 +101,7 @@ macro_rules! unsigned_word {
         }
     )*};
 }
-unsigned_word!(u8, u16, u32, u64, u128);
+unsigned_word!(u8, u16, u32, u64, u128, usize);
 
 /// How a type sits in a tuple's head.
 pub trait AbiType {
@@ -213,7 +213,9 @@ macro_rules! word_type {
         }
     )*};
 }
-word_type!(U256, Address, bool, [u8; 32], u8, u16, u32, u64, u128);
+word_type!(
+    U256, Address, bool, [u8; 32], u8, u16, u32, u64, u128, usize
+);
 
 /// Length, then the bytes padded with zeros to a multiple of 32 (already zero in `out`).
 fn encode_bytes(bytes: &[u8], out: &mut [u8]) {
@@ -356,6 +358,10 @@ tuple!(A 0, B 1, C 2, D 3, E 4);
 tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 
 /// The encoding of `values` as a parameter list (a tuple's elements, or one value).
 pub fn encode<T: Encode + ?Sized>(values: &T) -> Vec<u8> {

@@ -249,3 +249,41 @@ fn calldata_with_missing_arguments_reverts() {
     let input = encode_call(selector("transfer(address,uint256)"), &address(9));
     Calldata::new(input).args::<(Address, U256)>();
 }
+
+#[test]
+fn parameter_lists_of_up_to_twelve_values() {
+    let values = (
+        1u8,
+        2u16,
+        3u32,
+        4u64,
+        5u128,
+        6usize,
+        true,
+        "eight",
+        9u8,
+        10u8,
+        11u8,
+        U256::MAX,
+    );
+    let encoded = encode(&values);
+    assert_eq!(encoded.len(), 12 * 32 + 64);
+    assert_eq!(encoded[7 * 32 + 31], 12 * 32, "the string's offset");
+    type Twelve = (
+        u8,
+        u16,
+        u32,
+        u64,
+        u128,
+        usize,
+        bool,
+        String,
+        u8,
+        u8,
+        u8,
+        U256,
+    );
+    let decoded: Twelve = decode(&encoded).unwrap();
+    assert_eq!(decoded.7, "eight");
+    assert_eq!((decoded.5, decoded.11), (6, U256::MAX));
+}

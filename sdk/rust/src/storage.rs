@@ -147,7 +147,8 @@ word_key!(
     u16,
     u32,
     u64,
-    u128
+    u128,
+    usize
 );
 
 /// A string or bytes key is hashed as its raw bytes, unpadded.
