@@ -268,7 +268,11 @@ fn parameter_lists_of_up_to_twelve_values() {
     );
     let encoded = encode(&values);
     assert_eq!(encoded.len(), 12 * 32 + 64);
-    assert_eq!(encoded[7 * 32 + 31], 12 * 32, "the string's offset");
+    assert_eq!(
+        encoded[7 * 32 + 30..8 * 32],
+        [0x01, 0x80],
+        "the string's offset, 12 * 32"
+    );
     type Twelve = (
         u8,
         u16,
