@@ -66,7 +66,10 @@ fn section_order(id: u8) -> Option<u8> {
     // type, import, function, table, memory, tag, global, export, start, element,
     // data count, code, data.
     const ORDER: [u8; 13] = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
-    ORDER.iter().position(|&known| known == id).map(|i| i as u8 + 1)
+    ORDER
+        .iter()
+        .position(|&known| known == id)
+        .map(|i| i as u8 + 1)
 }
 
 /// An unsigned LEB128 number of at most five bytes, and how many bytes it took.

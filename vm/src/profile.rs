@@ -124,7 +124,6 @@ pub enum Rule {
     EntryPointSignature(String),
 }
 
-
 impl Rule {
     /// The rule's stable name, as errors and the book cite it.
     pub fn name(&self) -> &'static str {

@@ -15,7 +15,7 @@ fn run(vm: &Vm, cache: &ModuleCache, engine: &dyn vnt_vm::Engine) -> (Outcome, M
         compiled.as_ref(),
         Box::<MemoryHost>::default(),
         "call",
-        1_000_000,
+        10_000_000,
     );
     let any: Box<dyn std::any::Any> = host;
     (outcome, *any.downcast::<MemoryHost>().unwrap())

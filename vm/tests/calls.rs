@@ -24,7 +24,11 @@ fn world(mode: u8, value: u128, gas: u64, payload: &[u8]) -> MemoryHost {
     let mut host = MemoryHost::default();
     host.install(PROXY, corpus("proxy.wat"));
     host.install(VAULT, corpus("vault.wat"));
-    host.accounts.get_mut(&PROXY).unwrap().balance = 1_000;
+    let proxy = host.accounts.get_mut(&PROXY).unwrap();
+    proxy.balance = 1_000;
+    // The proxy's status slot exists already, so recording a status is an ordinary write
+    // (not a new slot) and fits in the 1/64 of gas a caller keeps.
+    proxy.storage.insert(status_key(), word(0x99));
     host.context.caller = USER;
     host.context.origin = USER;
     host.context.address = PROXY;
@@ -68,10 +72,14 @@ fn run_and_sweep_at(host: &MemoryHost, limit: u64) -> (Outcome, MemoryHost) {
     (outcome, after)
 }
 
-fn status_slot(host: &MemoryHost, address: [u8; 20]) -> Option<[u8; 32]> {
+fn status_key() -> [u8; 32] {
     let mut key = [0; 32];
     key[31] = 0xaa;
-    host.accounts[&address].storage.get(&key).copied()
+    key
+}
+
+fn status_slot(host: &MemoryHost, address: [u8; 20]) -> Option<[u8; 32]> {
+    host.accounts[&address].storage.get(&status_key()).copied()
 }
 
 #[test]
@@ -99,7 +107,8 @@ fn a_callee_that_reverts_leaves_no_trace_and_returns_its_reason() {
 
 #[test]
 fn a_callee_that_traps_fails_and_uses_the_gas_it_was_given() {
-    let given = 1_000_000;
+    // Enough for the successful callee's first write to a new slot.
+    let given = 10_000_000;
     let (trapped, after) = run_and_sweep(&world(CALL, 0, given, &padded(0xfe)));
     assert_eq!(returned(&trapped), [2]);
     assert!(!after.accounts[&VAULT].storage.contains_key(&[0; 32]));
@@ -115,7 +124,8 @@ fn a_callee_that_traps_fails_and_uses_the_gas_it_was_given() {
 #[test]
 fn a_runaway_callee_gets_at_most_63_64ths_of_the_gas_left() {
     // The vault loops until out of gas; the proxy still has enough to finish and record.
-    let limit = 10_000_000;
+    // What the proxy keeps, 1/64 of the limit, must pay for its status write.
+    let limit = 30_000_000;
     let (outcome, after) = run_and_sweep_at(&world(CALL, 0, 0, &padded(0xfd)), limit);
     assert_eq!(returned(&outcome), [2]);
     assert_eq!(status_slot(&after, PROXY), Some(word(2)));

@@ -10,8 +10,10 @@ use vnt_vm::testing::MemoryHost;
 fn the_counter_reads_writes_logs_and_returns() {
     let compiled = compile_all(&corpus("counter.wat"));
     let mut host = MemoryHost::default();
+    let mut gas_used = Vec::new();
     for expected in 1..=3u8 {
-        let (outcome, after) = call_agreeing(&compiled, &host, 1_000_000);
+        let (outcome, after) = call_agreeing(&compiled, &host, 5_000_000);
+        gas_used.push(outcome.gas_used);
         let mut value = [0u8; 32];
         value[31] = expected;
         assert_eq!(outcome.status, Status::Returned(value.to_vec()));
@@ -22,6 +24,10 @@ fn the_counter_reads_writes_logs_and_returns() {
         );
         host = after;
     }
+    // Only the first write creates the slot, and only it pays for the state it adds.
+    let new_slot = vnt_vm::costs::host::STORAGE_NEW_SLOT.base;
+    assert_eq!(gas_used[0] - gas_used[1], new_slot);
+    assert_eq!(gas_used[1], gas_used[2]);
 }
 
 #[test]
