@@ -3,6 +3,8 @@
 //! `vnt dev` runs a single-node development chain with funded accounts, in the spirit of
 //! anvil and `substrate --dev`; `vnt node` runs a node of Hubble from its genesis.
 
+mod contract;
+
 use alloy_primitives::Address;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -31,6 +33,9 @@ enum Command {
     Dev(DevArgs),
     /// Run a Hubble node (the white paper's genesis allocation and team lock-up).
     Node(NodeArgs),
+    /// Create, build, deploy and call WebAssembly contracts.
+    #[command(subcommand)]
+    Contract(contract::ContractCommand),
 }
 
 #[derive(Args)]
@@ -128,6 +133,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             // own spending in their balances.
             (args.run, genesis, Address::ZERO)
         }
+        Command::Contract(command) => return contract::run(command).await,
         Command::Node(mut args) => {
             args.run
                 .data_dir
