@@ -148,7 +148,7 @@ impl Rule {
             Rule::UnknownImport { .. } => "unknown-import",
             Rule::ImportSignature { .. } => "import-signature",
             Rule::ImportKind { .. } => "import-kind",
-            Rule::StartFunction { .. } => "start-function",
+            Rule::StartFunction => "start-function",
             Rule::ReservedExport { .. } => "reserved-export",
             Rule::MissingExport { .. } => "missing-export",
             Rule::EntryPointSignature { .. } => "entry-point-signature",
