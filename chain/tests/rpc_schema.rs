@@ -30,6 +30,17 @@ async fn every_response_validates_against_the_execution_apis_schemas() {
             .sign(&keys[i]);
         hashes.push(node.ok("eth_sendRawTransaction", vec![json!(raw)]).await);
     }
+    // A creation whose init code logs (LOG0 of nothing), so eth_getLogs has a log to show:
+    // an empty answer fits both shapes the schema allows and proves nothing.
+    let logging = Transfer::deploy(
+        DEV_CHAIN_ID,
+        0,
+        Bytes::from_static(&[0x60, 0, 0x60, 0, 0xa0, 0]),
+    )
+    .gas_limit(100_000)
+    .sign(&keys[3]);
+    node.ok("eth_sendRawTransaction", vec![json!(logging)])
+        .await;
     let pending_tx = node
         .ok("eth_getTransactionByHash", vec![hashes[0].clone()])
         .await;
@@ -43,6 +54,7 @@ async fn every_response_validates_against_the_execution_apis_schemas() {
         .ok("eth_getBlockByNumber", vec![json!("latest"), json!(false)])
         .await;
     let block_hash = block["hash"].clone();
+    let logs_at_hash = json!({"blockHash": block_hash.clone()});
 
     let mut calls: Vec<(&str, Vec<Value>)> = vec![
         ("eth_chainId", vec![]),
@@ -87,6 +99,11 @@ async fn every_response_validates_against_the_execution_apis_schemas() {
             "eth_getProof",
             vec![json!(keys[0].address()), json!([]), json!("latest")],
         ),
+        (
+            "eth_getLogs",
+            vec![json!({"fromBlock": "0x0", "toBlock": "latest"})],
+        ),
+        ("eth_getLogs", vec![logs_at_hash]),
         (
             "eth_getTransactionByHash",
             vec![json!(B256::repeat_byte(9))],
@@ -139,6 +156,7 @@ async fn every_response_validates_against_the_execution_apis_schemas() {
         "eth_getTransactionByHash",
         "eth_getTransactionReceipt",
         "eth_getProof",
+        "eth_getLogs",
         "eth_syncing",
         "eth_accounts",
     ];

@@ -165,6 +165,30 @@ async fn deploys_with_constructor_arguments_calls_and_logs() {
     let found = node.ok("eth_getLogs", vec![filter]).await;
     assert_eq!(found.as_array().unwrap().len(), 1);
     assert_eq!(found[0]["transactionHash"], receipt["transactionHash"]);
+    let at_block =
+        json!({"blockHash": receipt["blockHash"], "topics": [[B256::ZERO, B256::from(TOPIC)]]});
+    let found_at_block = node.ok("eth_getLogs", vec![at_block]).await;
+    assert_eq!(
+        found_at_block, found,
+        "a topic alternative and a block hash find it too"
+    );
+    let other_topic = json!({"fromBlock": "0x0", "topics": [B256::ZERO]});
+    assert_eq!(node.ok("eth_getLogs", vec![other_topic]).await, json!([]));
+
+    let backwards = json!({"fromBlock": "0x2", "toBlock": "0x1"});
+    let error = node.call("eth_getLogs", vec![backwards]).await.unwrap_err();
+    assert!(
+        error.message().contains("fromBlock 2 is after toBlock 1"),
+        "{}",
+        error.message()
+    );
+    let unknown = json!({"blockHash": B256::repeat_byte(7)});
+    let error = node.call("eth_getLogs", vec![unknown]).await.unwrap_err();
+    assert!(
+        error.message().starts_with("unknown block"),
+        "{}",
+        error.message()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -160,3 +160,78 @@ pub fn has_constructor(wasm: &[u8]) -> bool {
             .any(|e| e.kind == ExternalKind::Func && e.name == DEPLOY_EXPORT)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(wat: &str) -> Vec<u8> {
+        wat::parse_str(wat).unwrap()
+    }
+
+    fn with_custom_section(mut wasm: Vec<u8>) -> Vec<u8> {
+        // A trailing `name`-like custom section, as compilers emit.
+        wasm.extend_from_slice(&[0, 6, 5]);
+        wasm.extend_from_slice(b"hello");
+        wasm
+    }
+
+    #[test]
+    fn init_code_splits_where_the_module_ends() {
+        let plain =
+            module(r#"(module (memory 1) (data (i32.const 0) "x") (func (export "call")))"#);
+        let framed = with_custom_section(plain.clone());
+        let mut max = [0xff; 32].to_vec();
+        max.extend_from_slice(&[0; 32]);
+        let words: [&[u8]; 4] = [&[], &[0; 32], &max, &[0x0b; 64]];
+        for wasm in [&plain, &framed] {
+            for args in words {
+                let init = [wasm.as_slice(), args].concat();
+                assert_eq!(
+                    split_init_code(&init),
+                    (wasm.as_slice(), args),
+                    "args {args:x?}"
+                );
+            }
+        }
+        // Garbage after the header is not a module section: it is left as arguments.
+        let header_only = b"\0asm\x01\0\0\0\x01\xff\xff";
+        assert_eq!(
+            split_init_code(header_only),
+            (&header_only[..8], &header_only[8..])
+        );
+        assert_eq!(split_init_code(b"\0as"), (&b"\0as"[..], &[][..]));
+    }
+
+    #[test]
+    fn entry_points_must_exist_and_take_nothing() {
+        let ok = module(r#"(module (func (export "call")) (func (export "deploy")))"#);
+        assert_eq!(check_entry_points(&ok), Ok(()));
+        assert!(has_constructor(&ok));
+        let no_constructor = module(r#"(module (func (export "call")))"#);
+        assert_eq!(check_entry_points(&no_constructor), Ok(()));
+        assert!(!has_constructor(&no_constructor));
+        let missing = module(r#"(module (func (export "deploy")))"#);
+        assert_eq!(
+            check_entry_points(&missing),
+            Err(Rule::MissingExport("call".into()))
+        );
+        let takes = module(r#"(module (func (export "call") (param i32)))"#);
+        let deploy_returns = module(
+            r#"(module (func (export "call")) (func (export "deploy") (result i32) i32.const 0))"#,
+        );
+        for (wasm, name) in [(takes, "call"), (deploy_returns, "deploy")] {
+            let refused = check_entry_points(&wasm).unwrap_err();
+            assert_eq!(refused, Rule::EntryPointSignature(name.into()));
+            assert_eq!(refused.name(), "entry-point-signature");
+        }
+        // An imported function exported as `call` is checked by its import's type.
+        let imported = module(
+            r#"(module (import "vnt_v1" "gas_left" (func $g (result i64))) (export "call" (func $g)))"#,
+        );
+        assert_eq!(
+            check_entry_points(&imported),
+            Err(Rule::EntryPointSignature("call".into()))
+        );
+    }
+}
