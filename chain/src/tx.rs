@@ -141,10 +141,6 @@ pub fn verify(
             limit: MAX_INITCODE_SIZE,
         });
     }
-    if envelope.kind().is_create() {
-        crate::execution::wasm::check_init_code(envelope.input())
-            .map_err(|e| TxError::InvalidContract(e.to_string()))?;
-    }
     let sender = envelope
         .recover_signer()
         .map_err(|e| TxError::InvalidSignature(e.to_string()))?;
@@ -154,6 +150,11 @@ pub fn verify(
             gas: envelope.gas_limit(),
             needed,
         });
+    }
+    // Last: checking a module is the dearest check, so only signed, paid-for creations get it.
+    if envelope.kind().is_create() {
+        crate::execution::wasm::check_init_code(envelope.input())
+            .map_err(|e| TxError::InvalidContract(e.to_string()))?;
     }
     Ok(VerifiedTx {
         hash: *envelope.tx_hash(),

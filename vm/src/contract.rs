@@ -25,10 +25,12 @@ pub fn is_wasm(code: &[u8]) -> bool {
 ///
 /// The module ends after its last well-framed section: sections are read while the next
 /// byte is a known section id in the order the format requires (custom sections anywhere)
-/// and its declared size fits in what is left; a custom section must also carry a valid
-/// name. ABI-encoded arguments begin with a 32-byte word, which as a section would be a
-/// custom section of size zero or a known section out of order, so they are never taken
-/// for part of the module.
+/// and its declared size fits in what is left; a custom section must also carry a name of
+/// printable ASCII (as compilers' `name`, `producers` or `.debug_info` do). ABI-encoded
+/// arguments begin with a 32-byte word; an address, a string offset or any number below
+/// 2^240 starts with two zero bytes, which would frame an empty custom section and so
+/// cannot be taken for part of the module. Only a first argument that is a `bytes32` or a
+/// number of 2^240 or more could, by chance, look like a section; put another first.
 pub fn split_init_code(init: &[u8]) -> (&[u8], &[u8]) {
     const HEADER: usize = 8;
     if init.len() < HEADER {
@@ -54,7 +56,10 @@ fn section_after(bytes: &[u8], at: usize, last_order: u8) -> Option<(usize, u8)>
     if id == 0 {
         let (name_len, name_len_size) = leb128_u32(body)?;
         let name = body.get(name_len_size..name_len_size + name_len as usize)?;
-        std::str::from_utf8(name).ok()?;
+        let printable = |b: &u8| (0x21..=0x7e).contains(b);
+        if name.is_empty() || !name.iter().all(printable) {
+            return None;
+        }
         return Some((end, last_order));
     }
     let order = section_order(id)?;
@@ -183,7 +188,10 @@ mod tests {
         let framed = with_custom_section(plain.clone());
         let mut max = [0xff; 32].to_vec();
         max.extend_from_slice(&[0; 32]);
-        let words: [&[u8]; 4] = [&[], &[0; 32], &max, &[0x0b; 64]];
+        // An empty-named custom section (`00 03 00 ..`) is no section: arguments.
+        let mut empty_name = vec![0, 3, 0, 1, 2];
+        empty_name.resize(64, 0);
+        let words: [&[u8]; 5] = [&[], &[0; 32], &max, &[0x0b; 64], &empty_name];
         for wasm in [&plain, &framed] {
             for args in words {
                 let init = [wasm.as_slice(), args].concat();

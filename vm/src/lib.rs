@@ -90,8 +90,20 @@ impl Vm {
         cache: &ModuleCache,
         wasm: &[u8],
     ) -> Result<Arc<dyn Compiled>, DeployError> {
+        self.load_hashed(engine, cache, crypto::keccak256(wasm), wasm)
+    }
+
+    /// [`Vm::load`] for a caller that knows the code's keccak hash already, as the chain
+    /// does for every account, so the module is not hashed again on every call.
+    pub fn load_hashed(
+        &self,
+        engine: &dyn Engine,
+        cache: &ModuleCache,
+        code_hash: [u8; 32],
+        wasm: &[u8],
+    ) -> Result<Arc<dyn Compiled>, DeployError> {
         let key = CacheKey {
-            code_hash: crypto::keccak256(wasm),
+            code_hash,
             config: self.fingerprint(),
             engine: engine.name(),
             engine_version: engine.version(),

@@ -6,7 +6,9 @@
 //! commits or reverts by the result), and a creation whose init code is a module is taken
 //! out of the frame loop before revm would interpret it as EVM bytecode ([`VntHandler`]).
 
-use super::wasm::{self, FrameEnd, VM_GAS_PER_GAS, WasmCall, WasmCreate, WasmRuntime};
+use super::wasm::{
+    self, Failure, FrameEnd, Refusal, VM_GAS_PER_GAS, WasmCall, WasmCreate, WasmRuntime,
+};
 use alloy_primitives::{Address, Bytes};
 use revm::context::result::{EVMError, HaltReason};
 use revm::context::{ContextTr, JournalTr, LocalContextTr};
@@ -53,12 +55,16 @@ impl<CTX: ContextTr> PrecompileProvider<CTX> for VntPrecompiles {
         if self.eth.contains(&inputs.bytecode_address) {
             return self.eth.run(ctx, inputs);
         }
-        let code = inputs.known_bytecode.1.original_bytes();
+        let (code_hash, code) = &inputs.known_bytecode;
+        let code = code.original_bytes();
         if !is_wasm(&code) {
             return Ok(None);
         }
+        // revm took this frame's checkpoint already: the outermost call is at depth 1.
+        let outermost = ctx.journal().depth() == 1;
         let call = WasmCall {
             code: &code,
+            code_hash: *code_hash,
             caller: inputs.caller,
             target: inputs.target_address,
             value: inputs.value.get(),
@@ -68,7 +74,7 @@ impl<CTX: ContextTr> PrecompileProvider<CTX> for VntPrecompiles {
         };
         let end = wasm::run_call(ctx, &self.runtime, call)?;
         let gas = Gas::new_with_regular_gas_and_reservoir(inputs.gas_limit, inputs.reservoir);
-        Ok(Some(interpreter_result(ctx, end, gas, 0)))
+        Ok(Some(interpreter_result(ctx, end, gas, 0, outermost)))
     }
 
     fn warm_addresses(&self) -> &AddressSet {
@@ -87,18 +93,19 @@ fn interpreter_result<CTX: ContextTr>(
     end: FrameEnd,
     mut gas: Gas,
     extra_gas: u64,
+    outermost: bool,
 ) -> InterpreterResult {
     let used = wasm::to_gas(end.vm_gas_used).saturating_add(extra_gas);
-    let result = match end.status {
-        CallStatus::Success => InstructionResult::Return,
-        CallStatus::Revert => InstructionResult::Revert,
-        CallStatus::Failure if end.out_of_gas() => InstructionResult::OutOfGas,
-        CallStatus::Failure => {
-            // The outermost frame's reason reaches the transaction's result; deeper frames'
+    let result = match (&end.status, &end.failure) {
+        (CallStatus::Success, _) => InstructionResult::Return,
+        (CallStatus::Revert, _) => InstructionResult::Revert,
+        (_, Some(Failure::Refused(Refusal::CallTooDeep))) => InstructionResult::CallTooDeep,
+        (_, Some(Failure::Refused(_))) => InstructionResult::OutOfFunds,
+        (_, Some(Failure::OutOfGas)) => InstructionResult::OutOfGas,
+        (_, failure) => {
+            // The outermost frame's reason becomes the transaction's; deeper frames'
             // failures are the caller's to handle, as an EVM call's are.
-            if ctx.journal().depth() <= 1
-                && let Some(reason) = &end.failure
-            {
+            if outermost && let Some(Failure::Trapped(reason)) = failure {
                 ctx.local_mut().set_precompile_error_context(reason.clone());
             }
             InstructionResult::PrecompileError
@@ -111,9 +118,9 @@ fn interpreter_result<CTX: ContextTr>(
     InterpreterResult::new(result, end.output.into(), gas)
 }
 
-/// Runs a creation whose init code is a WebAssembly module, charging creation as the VM's
-/// `create` host function does, so a contract costs the same to deploy from a transaction,
-/// an EVM contract or a WASM contract.
+/// Runs a creation whose init code is a WebAssembly module, charging for the module as the
+/// VM's `create` host function does (per byte of init code), whether a transaction, an EVM
+/// contract or a WASM contract creates it.
 fn create_wasm<CTX: ContextTr>(
     ctx: &mut CTX,
     runtime: &WasmRuntime,
@@ -131,6 +138,7 @@ fn create_wasm<CTX: ContextTr>(
         let result = InterpreterResult::new(InstructionResult::OutOfGas, Bytes::new(), gas);
         return Ok(CreateOutcome::new(result, None));
     }
+    let outermost = ctx.journal().depth() == 0;
     let create = WasmCreate {
         caller: inputs.caller(),
         init_code: inputs.init_code(),
@@ -140,7 +148,9 @@ fn create_wasm<CTX: ContextTr>(
     };
     let end = wasm::run_create(ctx, runtime, create)?;
     let address = end.created;
-    let result = interpreter_result(ctx, end, gas, creation_gas);
+    // The VM had (remaining - creation) * VM_GAS_PER_GAS to use, so its gas rounded up plus
+    // the creation charge fits the limit: a committed creation is never turned into out of gas.
+    let result = interpreter_result(ctx, end, gas, creation_gas, outermost);
     Ok(CreateOutcome::new(result, address))
 }
 

@@ -11,6 +11,7 @@ use revm::bytecode::Bytecode;
 use revm::context::{Block, Cfg, ContextTr, JournalTr, Transaction};
 use revm::context_interface::CreateScheme;
 use revm::context_interface::journaled_state::account::JournaledAccountTr;
+use revm::primitives::CALL_STACK_LIMIT;
 use std::sync::Arc;
 use vnt_vm::cache::ModuleCache;
 use vnt_vm::contract::{self, CALL_EXPORT, DEPLOY_EXPORT};
@@ -21,9 +22,6 @@ use vnt_vm::{DeployError, Engine, Host, Outcome, Status, TrapKind, Vm};
 /// so one Ethereum gas buys about 10 ns of contract execution, which is what Ethereum
 /// clients sustain on real blocks (about 100 million gas a second).
 pub const VM_GAS_PER_GAS: u64 = 100;
-
-/// Ethereum's call-stack limit, which WASM creations obey like EVM ones.
-const CALL_STACK_LIMIT: usize = 1024;
 
 /// Converts VM gas used to Ethereum gas, rounding up so no work is free.
 pub fn to_gas(vm_gas: u64) -> u64 {
@@ -56,67 +54,104 @@ impl std::fmt::Debug for WasmRuntime {
     }
 }
 
+/// Why a WASM frame failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Nothing ran and the frame's gas goes back, as revm gives it back for `CallTooDeep`
+    /// and `OutOfFunds`.
+    Refused(Refusal),
+    OutOfGas,
+    /// A trap: the frame used all its gas.
+    Trapped(String),
+}
+
+/// What stopped a frame before it ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    CallTooDeep,
+    /// The caller's balance does not cover the value.
+    OutOfFunds,
+    /// A call WASM cannot make yet: into EVM code or a precompile (cross-VM calls).
+    Unsupported,
+}
+
 /// How a WASM frame ended, in the VM's terms and gas.
 #[derive(Debug)]
 pub struct FrameEnd {
     pub status: CallStatus,
     /// Return or revert data.
     pub output: Vec<u8>,
-    /// Why the frame failed, when it did: a trap or a refused deployment.
-    pub failure: Option<String>,
+    pub failure: Option<Failure>,
     pub vm_gas_used: u64,
     pub created: Option<Address>,
 }
 
 impl FrameEnd {
-    fn failed(reason: impl Into<String>, vm_gas_used: u64) -> Self {
+    fn returned(output: Vec<u8>, vm_gas_used: u64) -> Self {
         Self {
-            status: CallStatus::Failure,
-            output: Vec::new(),
-            failure: Some(reason.into()),
-            vm_gas_used,
-            created: None,
-        }
-    }
-
-    /// A deployment refused before anything ran: a revert whose reason names the VM rule,
-    /// so `eth_estimateGas` and `eth_call` show it as any revert reason.
-    fn refused(error: &DeployError, vm_gas_used: u64) -> Self {
-        Self {
-            status: CallStatus::Revert,
-            output: revert_reason(&format!("invalid WASM contract: {error}")),
+            status: CallStatus::Success,
+            output,
             failure: None,
             vm_gas_used,
             created: None,
         }
     }
 
-    fn from_outcome(outcome: Outcome) -> Self {
-        let (status, output, failure) = match outcome.status {
-            Status::Returned(data) => (CallStatus::Success, data, None),
-            Status::Reverted(data) => (CallStatus::Revert, data, None),
-            Status::Trapped(kind) => (CallStatus::Failure, Vec::new(), Some(trap_reason(&kind))),
-        };
+    fn reverted(output: Vec<u8>, vm_gas_used: u64) -> Self {
         Self {
-            status,
-            output,
-            failure,
-            vm_gas_used: outcome.gas_used,
-            created: None,
+            status: CallStatus::Revert,
+            ..Self::returned(output, vm_gas_used)
         }
     }
 
-    pub fn out_of_gas(&self) -> bool {
-        self.failure.as_deref() == Some(OUT_OF_GAS)
+    fn failed(failure: Failure) -> Self {
+        Self {
+            status: CallStatus::Failure,
+            failure: Some(failure),
+            ..Self::returned(Vec::new(), 0)
+        }
     }
-}
 
-const OUT_OF_GAS: &str = "out of gas";
+    fn refused(refusal: Refusal) -> Self {
+        Self::failed(Failure::Refused(refusal))
+    }
 
-fn trap_reason(kind: &TrapKind) -> String {
-    match kind {
-        TrapKind::OutOfGas => OUT_OF_GAS.to_string(),
-        other => format!("contract trapped: {other:?}"),
+    /// A deployment the VM refuses: a revert whose reason names the rule, so
+    /// `eth_estimateGas` and `eth_call` show it as any revert reason. Only the rule's name
+    /// goes into the revert data, which contracts can read: the rest of an error's text
+    /// comes from wasmparser or the engine and could change with their versions.
+    fn undeployable(error: &DeployError) -> Self {
+        let reason = match error {
+            DeployError::Rejected(rule) => {
+                format!(
+                    "invalid WASM contract: module rejected by rule `{}`",
+                    rule.name()
+                )
+            }
+            _ => "invalid WASM contract: the module does not compile".to_string(),
+        };
+        Self::reverted(revert_reason(&reason), 0)
+    }
+
+    fn from_outcome(outcome: Outcome) -> Self {
+        let gas = outcome.gas_used;
+        match outcome.status {
+            Status::Returned(data) => Self::returned(data, gas),
+            Status::Reverted(data) => Self::reverted(data, gas),
+            Status::Trapped(TrapKind::OutOfGas) => Self {
+                vm_gas_used: gas,
+                ..Self::failed(Failure::OutOfGas)
+            },
+            Status::Trapped(kind) => Self {
+                vm_gas_used: gas,
+                ..Self::failed(Failure::Trapped(format!("contract trapped: {kind:?}")))
+            },
+        }
+    }
+
+    /// Whether the frame's effects stay.
+    fn succeeded(&self) -> bool {
+        self.status == CallStatus::Success
     }
 }
 
@@ -143,6 +178,7 @@ pub fn check_init_code(init_code: &[u8]) -> Result<(), DeployError> {
 /// A message call into a WASM contract whose value transfer (if any) is already done.
 pub struct WasmCall<'a> {
     pub code: &'a [u8],
+    pub code_hash: B256,
     pub caller: Address,
     pub target: Address,
     pub value: U256,
@@ -169,17 +205,44 @@ pub fn run_call<CTX: ContextTr>(
     runtime: &WasmRuntime,
     call: WasmCall,
 ) -> Result<FrameEnd, LedgerFailure> {
+    let compiled = match runtime.vm.load_hashed(
+        &*runtime.engine,
+        &runtime.cache,
+        call.code_hash.0,
+        call.code,
+    ) {
+        Ok(compiled) => compiled,
+        // Code that no longer compiles (an engine upgrade refusing it) fails the call.
+        Err(error) => return Ok(FrameEnd::failed(Failure::Trapped(error.to_string()))),
+    };
     let context = frame_context(ctx, call.caller, call.target, call.value, call.is_static);
+    run_export(
+        ctx,
+        runtime,
+        &*compiled,
+        CALL_EXPORT,
+        context,
+        call.input,
+        call.vm_gas,
+    )
+}
+
+/// Runs one export of `compiled` with a host over the journal in `ctx`.
+fn run_export<CTX: ContextTr>(
+    ctx: &mut CTX,
+    runtime: &WasmRuntime,
+    compiled: &dyn vnt_vm::Compiled,
+    export: &str,
+    context: vnt_vm::host::Context,
+    input: Vec<u8>,
+    vm_gas: u64,
+) -> Result<FrameEnd, LedgerFailure> {
     let mut ledger = JournalLedger {
         ctx,
         runtime,
         failure: None,
     };
-    let compiled = match runtime.vm.load(&*runtime.engine, &runtime.cache, call.code) {
-        Ok(compiled) => compiled,
-        Err(error) => return Ok(FrameEnd::failed(error.to_string(), 0)),
-    };
-    let end = ledger.execute(&*compiled, CALL_EXPORT, context, call.input, call.vm_gas);
+    let end = ledger.execute(compiled, export, context, input, vm_gas);
     ledger.failure.map_or(Ok(end), Err)
 }
 
@@ -191,8 +254,8 @@ pub fn run_create<CTX: ContextTr>(
     runtime: &WasmRuntime,
     create: WasmCreate,
 ) -> Result<FrameEnd, LedgerFailure> {
-    if ctx.journal().depth() > CALL_STACK_LIMIT {
-        return Ok(FrameEnd::failed("call stack too deep", 0));
+    if ctx.journal().depth() > CALL_STACK_LIMIT as usize {
+        return Ok(FrameEnd::refused(Refusal::CallTooDeep));
     }
     let spec = ctx.cfg().spec().into();
     let journal = ctx.journal_mut();
@@ -200,11 +263,13 @@ pub fn run_create<CTX: ContextTr>(
         .load_account_mut(create.caller)
         .map_err(|e| e.to_string())?;
     if *caller.balance() < create.value {
-        return Ok(FrameEnd::failed("balance does not cover the value", 0));
+        return Ok(FrameEnd::refused(Refusal::OutOfFunds));
     }
     let nonce = caller.nonce();
     if !caller.bump_nonce() {
-        return Ok(FrameEnd::failed("creator nonce overflow", 0));
+        return Ok(FrameEnd::failed(Failure::Trapped(
+            "creator nonce overflow".into(),
+        )));
     }
     drop(caller);
     let address = match create.scheme {
@@ -218,21 +283,32 @@ pub fn run_create<CTX: ContextTr>(
     let checkpoint =
         match journal.create_account_checkpoint(create.caller, address, create.value, spec) {
             Ok(checkpoint) => checkpoint,
-            Err(error) => return Ok(FrameEnd::failed(format!("{error:?}"), 0)),
+            // An account with code or a nonce already lives there.
+            Err(error) => {
+                return Ok(FrameEnd::failed(Failure::Trapped(format!(
+                    "cannot create at {address}: {error:?}"
+                ))));
+            }
         };
     let (module, args) = contract::split_init_code(create.init_code);
-    let mut end = deploy(ctx, runtime, &create, address, module, args)?;
-    if end.status == CallStatus::Success {
-        ctx.journal_mut().checkpoint_commit();
-        end.output.clear();
-        end.created = Some(address);
-    } else {
-        ctx.journal_mut().checkpoint_revert(checkpoint);
+    let deployed = deploy(ctx, runtime, &create, address, module, args);
+    let journal = ctx.journal_mut();
+    match deployed {
+        Ok(mut end) if end.succeeded() => {
+            journal.checkpoint_commit();
+            end.output.clear();
+            end.created = Some(address);
+            Ok(end)
+        }
+        other => {
+            journal.checkpoint_revert(checkpoint);
+            other
+        }
     }
-    Ok(end)
 }
 
-/// Checks and compiles `module`, stores it as `address`'s code and runs its constructor.
+/// Checks and compiles `module`, runs its constructor and stores it as `address`'s code.
+/// As with EVM creation, the account has no code while its constructor runs.
 fn deploy<CTX: ContextTr>(
     ctx: &mut CTX,
     runtime: &WasmRuntime,
@@ -243,45 +319,35 @@ fn deploy<CTX: ContextTr>(
 ) -> Result<FrameEnd, LedgerFailure> {
     let compiled = match runtime.vm.load(&*runtime.engine, &runtime.cache, module) {
         Ok(compiled) => compiled,
-        Err(error) => return Ok(FrameEnd::refused(&error, 0)),
+        Err(error) => return Ok(FrameEnd::undeployable(&error)),
     };
     // `load` checked the profile; a contract also needs its entry points.
     if let Err(rule) = contract::check_entry_points(module) {
-        return Ok(FrameEnd::refused(&DeployError::Rejected(rule), 0));
+        return Ok(FrameEnd::undeployable(&DeployError::Rejected(rule)));
     }
-    let code = Bytecode::new_raw(Bytes::copy_from_slice(module));
-    ctx.journal_mut().set_code(address, code);
-    if !contract::has_constructor(module) {
-        if args.is_empty() {
-            return Ok(FrameEnd::from_outcome(Outcome {
-                status: Status::Returned(Vec::new()),
-                gas_used: 0,
-            }));
-        }
-        return Ok(FrameEnd {
-            status: CallStatus::Revert,
-            output: revert_reason(
-                "constructor arguments given, but the module exports no `deploy`",
-            ),
-            failure: None,
-            vm_gas_used: 0,
-            created: None,
-        });
-    }
-    let context = frame_context(ctx, create.caller, address, create.value, false);
-    let mut ledger = JournalLedger {
-        ctx,
-        runtime,
-        failure: None,
+    let end = if contract::has_constructor(module) {
+        let context = frame_context(ctx, create.caller, address, create.value, false);
+        let input = args.to_vec();
+        run_export(
+            ctx,
+            runtime,
+            &*compiled,
+            DEPLOY_EXPORT,
+            context,
+            input,
+            create.vm_gas,
+        )?
+    } else if args.is_empty() {
+        FrameEnd::returned(Vec::new(), 0)
+    } else {
+        let reason = "constructor arguments given, but the module exports no `deploy`";
+        FrameEnd::reverted(revert_reason(reason), 0)
     };
-    let end = ledger.execute(
-        &*compiled,
-        DEPLOY_EXPORT,
-        context,
-        args.to_vec(),
-        create.vm_gas,
-    );
-    ledger.failure.map_or(Ok(end), Err)
+    if end.succeeded() {
+        let code = Bytecode::new_raw(Bytes::copy_from_slice(module));
+        ctx.journal_mut().set_code(address, code);
+    }
+    Ok(end)
 }
 
 fn frame_context<CTX: ContextTr>(
@@ -350,8 +416,8 @@ impl<CTX: ContextTr> JournalLedger<'_, CTX> {
         FrameEnd::from_outcome(outcome)
     }
 
-    /// Records a read the database could not serve; the value read is then zero, and the
-    /// transaction stops with the failure once the frame returns.
+    /// Records a read the database could not serve; the value read is then the default,
+    /// and the transaction stops with the failure once the frame returns.
     fn fail<T: Default>(&mut self, error: impl std::fmt::Display) -> T {
         self.failure.get_or_insert_with(|| error.to_string());
         T::default()
@@ -400,36 +466,40 @@ impl<CTX: ContextTr> Ledger for JournalLedger<'_, CTX> {
             ),
         };
         let journal = self.ctx.journal_mut();
-        let code = match journal.code(target) {
-            Ok(code) => code.data,
+        if journal.precompile_addresses().contains(&target) {
+            return call_result(&FrameEnd::refused(Refusal::Unsupported), request.gas);
+        }
+        let (code_hash, code) = match journal.load_account_with_code(target) {
+            Ok(account) => {
+                let info = &account.data.info;
+                let code = info.code.as_ref().map(|c| c.original_bytes());
+                (info.code_hash, code.unwrap_or_default())
+            }
             Err(error) => {
-                self.fail::<()>(error);
+                self.failure.get_or_insert(error.to_string());
                 return CallResult::failed();
             }
         };
         let checkpoint = journal.checkpoint();
         if request.kind == CallKind::Call {
-            match journal.transfer(caller, target, value) {
-                Ok(None) => {}
-                Ok(Some(_insufficient)) => {
-                    journal.checkpoint_revert(checkpoint);
-                    return CallResult::failed();
-                }
+            let refusal = match journal.transfer(caller, target, value) {
+                Ok(None) => None,
+                Ok(Some(_insufficient)) => Some(FrameEnd::refused(Refusal::OutOfFunds)),
                 Err(error) => {
-                    journal.checkpoint_revert(checkpoint);
-                    self.fail::<()>(error);
-                    return CallResult::failed();
+                    self.failure.get_or_insert(error.to_string());
+                    Some(FrameEnd::refused(Refusal::OutOfFunds))
                 }
+            };
+            if let Some(end) = refusal {
+                return finish_nested(self.ctx, checkpoint, end, request.gas);
             }
         }
         let end = if code.is_empty() {
-            FrameEnd::from_outcome(Outcome {
-                status: Status::Returned(Vec::new()),
-                gas_used: 0,
-            })
+            FrameEnd::returned(Vec::new(), 0)
         } else if contract::is_wasm(&code) {
             let call = WasmCall {
                 code: &code,
+                code_hash,
                 caller,
                 target: storage_owner,
                 value,
@@ -439,11 +509,11 @@ impl<CTX: ContextTr> Ledger for JournalLedger<'_, CTX> {
             };
             run_call(self.ctx, self.runtime, call).unwrap_or_else(|error| {
                 self.failure.get_or_insert(error);
-                FrameEnd::failed("", request.gas)
+                FrameEnd::failed(Failure::Trapped("the ledger could not be read".into()))
             })
         } else {
-            // Calls from WASM into EVM code come with cross-VM calls (issue 5).
-            FrameEnd::failed("calls from WASM to EVM contracts are not supported yet", 0)
+            // Calls from WASM into EVM code come with cross-VM calls.
+            FrameEnd::refused(Refusal::Unsupported)
         };
         finish_nested(self.ctx, checkpoint, end, request.gas)
     }
@@ -459,7 +529,7 @@ impl<CTX: ContextTr> Ledger for JournalLedger<'_, CTX> {
         };
         let end = run_create(self.ctx, self.runtime, create).unwrap_or_else(|error| {
             self.failure.get_or_insert(error);
-            FrameEnd::failed("", request.gas)
+            FrameEnd::failed(Failure::Trapped("the ledger could not be read".into()))
         });
         let mut result = call_result(&end, request.gas);
         result.created = end.created.map(Address::into_array);
@@ -474,7 +544,7 @@ fn finish_nested<CTX: ContextTr>(
     end: FrameEnd,
     gas: u64,
 ) -> CallResult {
-    if end.status == CallStatus::Success {
+    if end.succeeded() {
         ctx.journal_mut().checkpoint_commit();
     } else {
         ctx.journal_mut().checkpoint_revert(checkpoint);
@@ -482,16 +552,18 @@ fn finish_nested<CTX: ContextTr>(
     call_result(&end, gas)
 }
 
+/// A frame's end as the calling WASM frame sees it.
 fn call_result(end: &FrameEnd, gas: u64) -> CallResult {
+    let gas_used = match &end.failure {
+        None => end.vm_gas_used,
+        Some(Failure::Refused(_)) => 0,
+        // A failed frame used everything it was given, as the VM rules for traps say.
+        Some(Failure::OutOfGas | Failure::Trapped(_)) => gas,
+    };
     CallResult {
         status: end.status,
         output: end.output.clone(),
-        // A failed frame used everything it was given, as the VM rules for traps say.
-        gas_used: if end.status == CallStatus::Failure {
-            gas
-        } else {
-            end.vm_gas_used
-        },
+        gas_used,
         created: None,
     }
 }

@@ -168,7 +168,7 @@ impl EthRpc {
             rpc.transaction_receipt(p.0)
         });
         method!("eth_getLogs", "filter", |rpc, p: (Filter,)| {
-            super::logs::get_logs(&rpc.shared.chain.read(), &p.0)
+            super::logs::get_logs(&rpc.shared.chain, &p.0)
         });
         method!(
             "eth_getProof",

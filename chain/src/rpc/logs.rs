@@ -1,14 +1,15 @@
 //! `eth_getLogs`: the logs of a block range or of one block, matched against a filter.
 //!
-//! Each block's bloom is checked before its receipts are read, so a range of blocks
-//! without matches costs one header read per block. Ranges and results are bounded, as
-//! public endpoints bound them, so one request cannot hold the node.
+//! Each block's bloom is checked before its receipts are read, so a block without matches
+//! costs one block read. Ranges and results are bounded, as public endpoints bound them,
+//! and the chain is locked per block, so a long scan never holds block production back.
 
 use super::convert;
 use super::error::{RpcResult, chain_error, invalid_params, server_error};
 use super::eth::resolve_number;
 use crate::chain::Chain;
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, Log};
+use parking_lot::RwLock;
 
 /// Most blocks one request may scan.
 pub const MAX_BLOCK_RANGE: u64 = 10_000;
@@ -16,8 +17,32 @@ pub const MAX_BLOCK_RANGE: u64 = 10_000;
 pub const MAX_LOGS: usize = 10_000;
 
 /// The logs matching `filter`, in chain order.
-pub fn get_logs(chain: &Chain, filter: &Filter) -> RpcResult<Vec<Log>> {
-    let numbers = match &filter.block_option {
+pub fn get_logs(chain: &RwLock<Chain>, filter: &Filter) -> RpcResult<Vec<Log>> {
+    let numbers = block_numbers(&chain.read(), filter)?;
+    let mut found = Vec::new();
+    for number in numbers {
+        let chain = chain.read();
+        let Some(block) = chain.block_by_number(number).map_err(chain_error)? else {
+            continue;
+        };
+        if !filter.matches_bloom(block.block.header.logs_bloom) {
+            continue;
+        }
+        let receipts = chain.receipts(&block.hash).map_err(chain_error)?;
+        let logs = convert::block_logs(&block, &receipts);
+        found.extend(logs.into_iter().filter(|log| filter.rpc_matches(log)));
+        if found.len() > MAX_LOGS {
+            return Err(server_error(format!(
+                "query returned more than {MAX_LOGS} results; narrow the block range or the filter"
+            )));
+        }
+    }
+    Ok(found)
+}
+
+/// The blocks a filter names, checked against the head and the range limit.
+fn block_numbers(chain: &Chain, filter: &Filter) -> RpcResult<std::ops::RangeInclusive<u64>> {
+    Ok(match &filter.block_option {
         FilterBlockOption::AtBlockHash(hash) => {
             let block = chain
                 .block_by_hash(hash)
@@ -46,23 +71,5 @@ pub fn get_logs(chain: &Chain, filter: &Filter) -> RpcResult<Vec<Log>> {
             }
             from..=to
         }
-    };
-    let mut found = Vec::new();
-    for number in numbers {
-        let Some(block) = chain.block_by_number(number).map_err(chain_error)? else {
-            continue;
-        };
-        if !filter.matches_bloom(block.block.header.logs_bloom) {
-            continue;
-        }
-        let receipts = chain.receipts(&block.hash).map_err(chain_error)?;
-        let logs = convert::block_logs(&block, &receipts);
-        found.extend(logs.into_iter().filter(|log| filter.rpc_matches(log)));
-        if found.len() > MAX_LOGS {
-            return Err(server_error(format!(
-                "query returned more than {MAX_LOGS} results; narrow the block range or the filter"
-            )));
-        }
-    }
-    Ok(found)
+    })
 }

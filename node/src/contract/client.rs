@@ -54,15 +54,16 @@ fn parse_signature(text: &str) -> Result<Signature, Error> {
     })
 }
 
+/// The byte index of the `)` closing the `(` at byte `open`.
 fn matching_paren(text: &str, open: usize) -> Option<usize> {
     let mut depth = 0usize;
-    for (i, c) in text.char_indices().skip(open) {
+    for (i, c) in text[open..].char_indices() {
         match c {
             '(' => depth += 1,
             ')' => {
-                depth -= 1;
+                depth = depth.checked_sub(1)?;
                 if depth == 0 {
-                    return Some(i);
+                    return Some(open + i);
                 }
             }
             _ => {}
@@ -141,7 +142,14 @@ fn signer(chain: &ChainArgs) -> Result<PrivateKeySigner, Error> {
             .trim()
             .parse()
             .map_err(|e| format!("the private key is not a 32-byte hex key: {e}").into()),
-        None => Ok(vnt_chain::genesis::dev_signers().swap_remove(0)),
+        None => {
+            let signer = vnt_chain::genesis::dev_signers().swap_remove(0);
+            eprintln!(
+                "Signing as {} (the first dev account; pass --private-key for another)",
+                signer.address()
+            );
+            Ok(signer)
+        }
     }
 }
 
@@ -251,11 +259,14 @@ pub async fn call(
     args: &[String],
 ) -> Result<(), Error> {
     let signature = parse_signature(function)?;
-    let request = json!({
-        "from": signer(chain)?.address(),
+    let mut request = json!({
         "to": parse_address(address)?,
         "data": calldata(&signature, args)?,
     });
+    // A call signs nothing; it comes from the key's account only when one is given.
+    if chain.private_key.is_some() {
+        request["from"] = json!(signer(chain)?.address());
+    }
     let output: Bytes = client(chain)?
         .request("eth_call", rpc_params![request, "latest"])
         .await?;
@@ -322,5 +333,11 @@ mod tests {
         assert!(calldata(&transfer, &["5".into()]).is_err(), "wrong arity");
         assert!(parse_signature("transfer(address").is_err());
         assert!(parse_signature("nothing").is_err());
+        assert!(
+            parse_signature("balanceOf (address)").is_err(),
+            "a space in the name"
+        );
+        assert!(parse_signature("é)(").is_err(), "a non-ASCII name");
+        assert!(parse_signature("f())(").is_err(), "unbalanced outputs");
     }
 }

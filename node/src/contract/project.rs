@@ -40,7 +40,12 @@ pub fn create(name: &str, lang: Lang) -> Result<(), Error> {
     }
     match lang {
         Lang::Rust => {
-            let sdk = std::fs::canonicalize(Path::new(SDK_DIR).join("rust"))?;
+            let sdk = std::fs::canonicalize(Path::new(SDK_DIR).join("rust")).map_err(|e| {
+                format!(
+                    "the Rust SDK is not at {SDK_DIR}/rust ({e}): `vnt contract new` uses the \
+                     source checkout this binary was built from"
+                )
+            })?;
             let manifest = RUST_MANIFEST
                 .replace("{{name}}", name)
                 .replace("{{sdk_path}}", &sdk.display().to_string());

@@ -1,0 +1,195 @@
+//! Calls that cross frames on the ledger: a WASM contract calling and creating WASM
+//! contracts with value, a callee's revert undoing its value and logs, and an EVM contract
+//! calling a WASM contract — all in revm's one journal, through JSON-RPC.
+//!
+//! The contracts are the VM's test corpus (`vm/tests/corpus`): `proxy.wat` calls or creates
+//! as its input says and returns the status byte and the callee's result; `vault.wat`
+//! stores and logs its input, returns the value it was sent, and reverts on `0xff`.
+
+mod support;
+
+use alloy_primitives::{Address, B256, Bytes, U256, hex};
+use serde_json::{Value, json};
+use support::TestNode;
+use vnt_chain::config::DEV_CHAIN_ID;
+use vnt_chain::testing::{Transfer, signers};
+
+fn corpus(name: &str) -> Vec<u8> {
+    let path = format!("{}/../vm/tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
+    wat::parse_file(path).unwrap()
+}
+
+/// The proxy's input: what to do with `target`, with which value, then the payload.
+fn proxy_input(target: Address, mode: u8, value: u64, payload: &[u8]) -> Bytes {
+    let mut input = target.to_vec();
+    input.push(mode);
+    input.extend_from_slice(&U256::from(value).to_be_bytes::<32>());
+    input.extend_from_slice(&0u64.to_le_bytes());
+    input.extend_from_slice(payload);
+    input.into()
+}
+
+fn padded(byte: u8) -> [u8; 32] {
+    let mut word = [0; 32];
+    word[0] = byte;
+    word
+}
+
+struct Sender<'a> {
+    node: &'a TestNode,
+    nonce: u64,
+}
+
+impl Sender<'_> {
+    async fn send(&mut self, to: Option<Address>, value: u64, input: Bytes) -> Value {
+        let tx = match to {
+            Some(to) => Transfer::new(DEV_CHAIN_ID, self.nonce, to, U256::from(value)),
+            None => Transfer {
+                value: U256::from(value),
+                ..Transfer::deploy(DEV_CHAIN_ID, self.nonce, Bytes::new())
+            },
+        };
+        let tx = Transfer { input, ..tx }.gas_limit(10_000_000);
+        self.nonce += 1;
+        let hash = self
+            .node
+            .ok(
+                "eth_sendRawTransaction",
+                vec![json!(tx.sign(&signers()[0]))],
+            )
+            .await;
+        self.node.seal().await;
+        let receipt = self.node.ok("eth_getTransactionReceipt", vec![hash]).await;
+        assert_eq!(receipt["status"], "0x1", "{receipt}");
+        receipt
+    }
+}
+
+async fn balance(node: &TestNode, address: Address) -> U256 {
+    let value = node.ok("eth_getBalance", vec![json!(address)]).await;
+    serde_json::from_value(value).unwrap()
+}
+
+async fn slot(node: &TestNode, address: Address, key: u64) -> B256 {
+    let value = node
+        .ok(
+            "eth_getStorageAt",
+            vec![json!(address), json!(format!("{key:#x}"))],
+        )
+        .await;
+    serde_json::from_value(value).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wasm_contracts_call_and_create_each_other_on_the_ledger() {
+    let node = TestNode::start().await;
+    let deployer = signers()[0].address();
+    let mut sender = Sender {
+        node: &node,
+        nonce: 0,
+    };
+    sender.send(None, 1_000, corpus("proxy.wat").into()).await;
+    sender.send(None, 0, corpus("vault.wat").into()).await;
+    let (proxy, vault) = (deployer.create(0), deployer.create(1));
+    assert_eq!(
+        balance(&node, proxy).await,
+        U256::from(1_000),
+        "deployed with value"
+    );
+
+    // A call with value: the vault stores, logs and sees the value.
+    let receipt = sender
+        .send(Some(proxy), 0, proxy_input(vault, 0, 300, &padded(7)))
+        .await;
+    assert_eq!(slot(&node, vault, 0).await, B256::from(padded(7)));
+    assert_eq!(balance(&node, vault).await, U256::from(300));
+    assert_eq!(balance(&node, proxy).await, U256::from(700));
+    let logs = receipt["logs"].as_array().unwrap();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(
+        logs[0]["address"],
+        json!(vault),
+        "the callee's log, under its address"
+    );
+    assert_eq!(
+        slot(&node, proxy, 0xaa).await,
+        B256::with_last_byte(0),
+        "status success"
+    );
+
+    // A reverting callee: its write, log and value are undone; the caller goes on.
+    let input = proxy_input(vault, 0, 200, &padded(0xff));
+    let call = json!({"from": deployer, "to": proxy, "data": input});
+    let output: Bytes = serde_json::from_value(node.ok("eth_call", vec![call]).await).unwrap();
+    assert_eq!(
+        output.as_ref(),
+        b"\x01refused",
+        "status revert and the callee's reason"
+    );
+    let receipt = sender.send(Some(proxy), 0, input).await;
+    assert_eq!(receipt["logs"], json!([]));
+    assert_eq!(slot(&node, vault, 0).await, B256::from(padded(7)));
+    assert_eq!(balance(&node, vault).await, U256::from(300));
+    assert_eq!(slot(&node, proxy, 0xaa).await, B256::with_last_byte(1));
+
+    // A creation from WASM: the new contract's address follows the proxy's nonce.
+    let created = proxy.create(1);
+    sender
+        .send(
+            Some(proxy),
+            0,
+            proxy_input(Address::ZERO, 3, 50, &corpus("vault.wat")),
+        )
+        .await;
+    let code = node.ok("eth_getCode", vec![json!(created)]).await;
+    assert_eq!(code, json!(Bytes::from(corpus("vault.wat"))));
+    assert_eq!(balance(&node, created).await, U256::from(50));
+    assert_eq!(slot(&node, proxy, 0xaa).await, B256::with_last_byte(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evm_contract_calls_a_wasm_contract() {
+    let node = TestNode::start().await;
+    let deployer = signers()[0].address();
+    let mut sender = Sender {
+        node: &node,
+        nonce: 0,
+    };
+    sender.send(None, 0, corpus("vault.wat").into()).await;
+    let vault = deployer.create(0);
+
+    // mstore(0, padded(9)); ok := call(gas(), vault, 0, 0, 32, 0, 32); sstore(0, ok)
+    let runtime = [
+        &[0x7f][..],
+        &padded(9),
+        &hex!("600052 6020 6000 6020 6000 6000 73"),
+        vault.as_slice(),
+        &hex!("5a f1 600055 00"),
+    ]
+    .concat();
+    let len = runtime.len() as u8;
+    let init = [
+        &hex!("60")[..],
+        &[len],
+        &hex!("600c600039 60"),
+        &[len],
+        &hex!("6000f3"),
+        &runtime,
+    ]
+    .concat();
+    sender.send(None, 0, init.into()).await;
+    let caller = deployer.create(1);
+
+    let receipt = sender.send(Some(caller), 0, Bytes::new()).await;
+    assert_eq!(
+        slot(&node, caller, 0).await,
+        B256::with_last_byte(1),
+        "the call succeeded"
+    );
+    assert_eq!(
+        slot(&node, vault, 0).await,
+        B256::from(padded(9)),
+        "the vault ran"
+    );
+    assert_eq!(receipt["logs"][0]["address"], json!(vault));
+}
