@@ -32,6 +32,11 @@ fn parse_signature(text: &str) -> Result<Signature, Error> {
         .find('(')
         .ok_or_else(|| format!("`{text}` is not a function like `transfer(address,uint256)`"))?;
     let name = &text[..open];
+    let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !identifier {
+        return Err(format!("`{name}` is not a function name (in `{text}`)").into());
+    }
     let close =
         matching_paren(text, open).ok_or_else(|| format!("unbalanced parentheses in `{text}`"))?;
     let inputs = parse_tuple(&text[open..=close])?;
