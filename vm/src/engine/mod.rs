@@ -84,6 +84,11 @@ pub trait Engine: Send + Sync {
 /// A compiled module, ready to instantiate.
 pub trait Compiled: Send + Sync {
     /// Instantiates against `host`; on failure gives the host back with the trap.
+    ///
+    /// Engines keep the host only inside the instance, use it only on the calling thread
+    /// and give it back through [`Instance::into_host`] (or drop it). The chain's host
+    /// points into the ledger's journal for exactly that long; an engine that kept the
+    /// host longer or moved it to another thread would break that.
     fn instantiate(
         &self,
         host: Box<dyn Host>,
