@@ -1,4 +1,5 @@
-//! WebAssembly contracts on the ledger: the VM's [`Host`] over revm's journal.
+//! WebAssembly contracts on the ledger: calls and creations of WASM frames in revm's
+//! journal, with the VM's host over it in [`journal`].
 //!
 //! A WASM contract is an account whose code is a WebAssembly module. Its frames run in the
 //! same journal as EVM frames, so they share checkpoints, logs, balances and the state diff
@@ -6,7 +7,7 @@
 //! boundary at [`VM_GAS_PER_GAS`]: the caller's Ethereum gas becomes VM gas on the way in
 //! and the VM gas used becomes Ethereum gas on the way out.
 
-use alloy_primitives::{Address, B256, Bytes, Log, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use revm::bytecode::Bytecode;
 use revm::context::{Block, Cfg, ContextTr, JournalTr, Transaction};
 use revm::context_interface::CreateScheme;
@@ -14,9 +15,13 @@ use revm::context_interface::journaled_state::account::JournaledAccountTr;
 use revm::primitives::CALL_STACK_LIMIT;
 use std::sync::Arc;
 use vnt_vm::cache::ModuleCache;
+
+mod journal;
+
+use journal::run_export;
 use vnt_vm::contract::{self, CALL_EXPORT, DEPLOY_EXPORT};
-use vnt_vm::host::{CallKind, CallRequest, CallResult, CallStatus, CreateRequest};
-use vnt_vm::{DeployError, Engine, Host, Outcome, Status, TrapKind, Vm};
+use vnt_vm::host::CallStatus;
+use vnt_vm::{DeployError, Engine, Outcome, Status, TrapKind, Vm};
 
 /// VM gas in one unit of Ethereum gas. The VM's cost table prices about 0.1 ns per VM gas,
 /// so one Ethereum gas buys about 10 ns of contract execution, which is what Ethereum
@@ -227,25 +232,6 @@ pub fn run_call<CTX: ContextTr>(
     )
 }
 
-/// Runs one export of `compiled` with a host over the journal in `ctx`.
-fn run_export<CTX: ContextTr>(
-    ctx: &mut CTX,
-    runtime: &WasmRuntime,
-    compiled: &dyn vnt_vm::Compiled,
-    export: &str,
-    context: vnt_vm::host::Context,
-    input: Vec<u8>,
-    vm_gas: u64,
-) -> Result<FrameEnd, LedgerFailure> {
-    let mut ledger = JournalLedger {
-        ctx,
-        runtime,
-        failure: None,
-    };
-    let end = ledger.execute(compiled, export, context, input, vm_gas);
-    ledger.failure.map_or(Ok(end), Err)
-}
-
 /// Creates a WASM contract from `create` in the journal in `ctx`, as revm creates EVM
 /// contracts: nonce, address, collision check and value move in a checkpoint that the
 /// constructor's failure reverts. Creation costs nothing here; callers charge it.
@@ -368,274 +354,6 @@ fn frame_context<CTX: ContextTr>(
         // The frame's checkpoint is already taken, so the journal is one level deeper.
         depth: ctx.journal().depth().saturating_sub(1) as u32,
         is_static,
-    }
-}
-
-/// The journal as WASM frames see it. Object-safe so that the `'static` [`JournalHost`]
-/// can point at it for the length of one frame.
-trait Ledger {
-    fn storage_read(&mut self, address: Address, key: U256) -> U256;
-    /// Writes and returns the value replaced.
-    fn storage_write(&mut self, address: Address, key: U256, value: U256) -> U256;
-    fn balance(&mut self, address: Address) -> U256;
-    fn log(&mut self, log: Log);
-    fn call(&mut self, from: &vnt_vm::host::Context, request: CallRequest) -> CallResult;
-    fn create(&mut self, from: &vnt_vm::host::Context, request: CreateRequest) -> CallResult;
-}
-
-struct JournalLedger<'c, CTX> {
-    ctx: &'c mut CTX,
-    runtime: &'c WasmRuntime,
-    /// The first read the database could not serve; the transaction stops with it.
-    failure: Option<LedgerFailure>,
-}
-
-impl<CTX: ContextTr> JournalLedger<'_, CTX> {
-    /// Runs one export of `compiled` with a host pointing at this ledger.
-    fn execute(
-        &mut self,
-        compiled: &dyn vnt_vm::Compiled,
-        export: &str,
-        context: vnt_vm::host::Context,
-        input: Vec<u8>,
-        vm_gas: u64,
-    ) -> FrameEnd {
-        let ledger: &mut dyn Ledger = self;
-        // SAFETY: the host holding this pointer is created here and handed back by
-        // `engine::call` below, which returns before `self` is released; nothing keeps the
-        // host (or the pointer) after that. The engines need a `'static` host, the borrow
-        // of the journal is shorter, and this scope is what bridges the two.
-        let ledger: *mut (dyn Ledger + 'static) = unsafe { std::mem::transmute(ledger) };
-        let host = Box::new(JournalHost {
-            context,
-            input,
-            ledger,
-        });
-        let (outcome, host) = vnt_vm::engine::call(compiled, host, export, vm_gas);
-        drop(host);
-        FrameEnd::from_outcome(outcome)
-    }
-
-    /// Records a read the database could not serve; the value read is then the default,
-    /// and the transaction stops with the failure once the frame returns.
-    fn fail<T: Default>(&mut self, error: impl std::fmt::Display) -> T {
-        self.failure.get_or_insert_with(|| error.to_string());
-        T::default()
-    }
-}
-
-impl<CTX: ContextTr> Ledger for JournalLedger<'_, CTX> {
-    fn storage_read(&mut self, address: Address, key: U256) -> U256 {
-        match self.ctx.journal_mut().sload(address, key) {
-            Ok(value) => value.data,
-            Err(error) => self.fail(error),
-        }
-    }
-
-    fn storage_write(&mut self, address: Address, key: U256, value: U256) -> U256 {
-        match self.ctx.journal_mut().sstore(address, key, value) {
-            Ok(result) => result.data.present_value,
-            Err(error) => self.fail(error),
-        }
-    }
-
-    fn balance(&mut self, address: Address) -> U256 {
-        match self.ctx.journal_mut().load_account(address) {
-            Ok(account) => account.data.info.balance,
-            Err(error) => self.fail(error),
-        }
-    }
-
-    fn log(&mut self, log: Log) {
-        self.ctx.journal_mut().log(log);
-    }
-
-    fn call(&mut self, from: &vnt_vm::host::Context, request: CallRequest) -> CallResult {
-        let target = Address::from(request.target);
-        let (caller, storage_owner, value) = match request.kind {
-            CallKind::Call => (
-                Address::from(from.address),
-                target,
-                U256::from_be_bytes(request.value),
-            ),
-            CallKind::Static => (Address::from(from.address), target, U256::ZERO),
-            CallKind::Delegate => (
-                Address::from(from.caller),
-                Address::from(from.address),
-                U256::from_be_bytes(from.value),
-            ),
-        };
-        let journal = self.ctx.journal_mut();
-        if journal.precompile_addresses().contains(&target) {
-            return call_result(&FrameEnd::refused(Refusal::Unsupported), request.gas);
-        }
-        let (code_hash, code) = match journal.load_account_with_code(target) {
-            Ok(account) => {
-                let info = &account.data.info;
-                let code = info.code.as_ref().map(|c| c.original_bytes());
-                (info.code_hash, code.unwrap_or_default())
-            }
-            Err(error) => {
-                self.failure.get_or_insert(error.to_string());
-                return CallResult::failed();
-            }
-        };
-        let checkpoint = journal.checkpoint();
-        if request.kind == CallKind::Call {
-            let refusal = match journal.transfer(caller, target, value) {
-                Ok(None) => None,
-                Ok(Some(_insufficient)) => Some(FrameEnd::refused(Refusal::OutOfFunds)),
-                Err(error) => {
-                    self.failure.get_or_insert(error.to_string());
-                    Some(FrameEnd::refused(Refusal::OutOfFunds))
-                }
-            };
-            if let Some(end) = refusal {
-                return finish_nested(self.ctx, checkpoint, end, request.gas);
-            }
-        }
-        let end = if code.is_empty() {
-            FrameEnd::returned(Vec::new(), 0)
-        } else if contract::is_wasm(&code) {
-            let call = WasmCall {
-                code: &code,
-                code_hash,
-                caller,
-                target: storage_owner,
-                value,
-                input: request.input,
-                is_static: from.is_static || request.kind == CallKind::Static,
-                vm_gas: request.gas,
-            };
-            run_call(self.ctx, self.runtime, call).unwrap_or_else(|error| {
-                self.failure.get_or_insert(error);
-                FrameEnd::failed(Failure::Trapped("the ledger could not be read".into()))
-            })
-        } else {
-            // Calls from WASM into EVM code come with cross-VM calls.
-            FrameEnd::refused(Refusal::Unsupported)
-        };
-        finish_nested(self.ctx, checkpoint, end, request.gas)
-    }
-
-    fn create(&mut self, from: &vnt_vm::host::Context, request: CreateRequest) -> CallResult {
-        let init_code = Bytes::from(request.code);
-        let create = WasmCreate {
-            caller: Address::from(from.address),
-            init_code: &init_code,
-            value: U256::from_be_bytes(request.value),
-            scheme: CreateScheme::Create,
-            vm_gas: request.gas,
-        };
-        let end = run_create(self.ctx, self.runtime, create).unwrap_or_else(|error| {
-            self.failure.get_or_insert(error);
-            FrameEnd::failed(Failure::Trapped("the ledger could not be read".into()))
-        });
-        let mut result = call_result(&end, request.gas);
-        result.created = end.created.map(Address::into_array);
-        result
-    }
-}
-
-/// Commits or reverts a nested frame's checkpoint and reports it to the calling frame.
-fn finish_nested<CTX: ContextTr>(
-    ctx: &mut CTX,
-    checkpoint: revm::context_interface::journaled_state::JournalCheckpoint,
-    end: FrameEnd,
-    gas: u64,
-) -> CallResult {
-    if end.succeeded() {
-        ctx.journal_mut().checkpoint_commit();
-    } else {
-        ctx.journal_mut().checkpoint_revert(checkpoint);
-    }
-    call_result(&end, gas)
-}
-
-/// A frame's end as the calling WASM frame sees it.
-fn call_result(end: &FrameEnd, gas: u64) -> CallResult {
-    let gas_used = match &end.failure {
-        None => end.vm_gas_used,
-        Some(Failure::Refused(_)) => 0,
-        // A failed frame used everything it was given, as the VM rules for traps say.
-        Some(Failure::OutOfGas | Failure::Trapped(_)) => gas,
-    };
-    CallResult {
-        status: end.status,
-        output: end.output.clone(),
-        gas_used,
-        created: None,
-    }
-}
-
-/// The VM's host for one frame: its context and input, and the ledger it reads and writes.
-struct JournalHost {
-    context: vnt_vm::host::Context,
-    input: Vec<u8>,
-    ledger: *mut (dyn Ledger + 'static),
-}
-
-// SAFETY: a `JournalHost` lives only inside `JournalLedger::execute`, on the thread that
-// owns the journal; engines require `Send` of hosts in general, this one never moves.
-unsafe impl Send for JournalHost {}
-
-impl JournalHost {
-    fn ledger(&mut self) -> &mut dyn Ledger {
-        // SAFETY: see `JournalLedger::execute`: the ledger outlives this host.
-        unsafe { &mut *self.ledger }
-    }
-
-    fn address(&self) -> Address {
-        Address::from(self.context.address)
-    }
-}
-
-impl Host for JournalHost {
-    fn context(&self) -> &vnt_vm::host::Context {
-        &self.context
-    }
-
-    fn balance(&mut self, address: &[u8; 20]) -> [u8; 32] {
-        self.ledger().balance(Address::from(*address)).to_be_bytes()
-    }
-
-    fn input(&self) -> &[u8] {
-        &self.input
-    }
-
-    fn storage_read(&mut self, key: &[u8; 32]) -> [u8; 32] {
-        let address = self.address();
-        self.ledger()
-            .storage_read(address, U256::from_be_bytes(*key))
-            .to_be_bytes()
-    }
-
-    fn storage_write(&mut self, key: [u8; 32], value: [u8; 32]) -> [u8; 32] {
-        let address = self.address();
-        self.ledger()
-            .storage_write(
-                address,
-                U256::from_be_bytes(key),
-                U256::from_be_bytes(value),
-            )
-            .to_be_bytes()
-    }
-
-    fn log(&mut self, topics: Vec<[u8; 32]>, data: Vec<u8>) {
-        let address = self.address();
-        let topics = topics.into_iter().map(B256::from).collect();
-        let log = Log::new_unchecked(address, topics, data.into());
-        self.ledger().log(log);
-    }
-
-    fn call(&mut self, request: CallRequest) -> CallResult {
-        let context = self.context.clone();
-        self.ledger().call(&context, request)
-    }
-
-    fn create(&mut self, request: CreateRequest) -> CallResult {
-        let context = self.context.clone();
-        self.ledger().create(&context, request)
     }
 }
 
