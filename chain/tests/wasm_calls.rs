@@ -1,6 +1,7 @@
 //! Calls that cross frames on the ledger: a WASM contract calling and creating WASM
-//! contracts with value, a callee's revert undoing its value and logs, and an EVM contract
-//! calling a WASM contract — all in revm's one journal, through JSON-RPC.
+//! contracts with value, a callee's revert undoing its value and logs, an EVM contract
+//! calling a WASM contract, and a WASM contract calling EVM code and precompiles — all in
+//! revm's one journal, through JSON-RPC.
 //!
 //! The contracts are the VM's test corpus (`vm/tests/corpus`): `proxy.wat` calls or creates
 //! as its input says and returns the status byte and the callee's result; `vault.wat`
@@ -27,6 +28,22 @@ fn proxy_input(target: Address, mode: u8, value: u64, payload: &[u8]) -> Bytes {
     input.extend_from_slice(&0u64.to_le_bytes());
     input.extend_from_slice(payload);
     input.into()
+}
+
+/// Init code that deploys `runtime` as an EVM contract's code.
+fn evm_init_code(runtime: &[u8]) -> Bytes {
+    let len = u8::try_from(runtime.len()).expect("test contracts are short");
+    // codecopy(0, 12, len); return(0, len), then the runtime itself at offset 12.
+    [
+        &hex!("60")[..],
+        &[len],
+        &hex!("600c600039 60"),
+        &[len],
+        &hex!("6000f3"),
+        runtime,
+    ]
+    .concat()
+    .into()
 }
 
 fn padded(byte: u8) -> [u8; 32] {
@@ -167,17 +184,7 @@ async fn an_evm_contract_calls_a_wasm_contract() {
         &hex!("5a f1 600055 00"),
     ]
     .concat();
-    let len = runtime.len() as u8;
-    let init = [
-        &hex!("60")[..],
-        &[len],
-        &hex!("600c600039 60"),
-        &[len],
-        &hex!("6000f3"),
-        &runtime,
-    ]
-    .concat();
-    sender.send(None, 0, init.into()).await;
+    sender.send(None, 0, evm_init_code(&runtime)).await;
     let caller = deployer.create(1);
 
     let receipt = sender.send(Some(caller), 0, Bytes::new()).await;
@@ -192,4 +199,74 @@ async fn an_evm_contract_calls_a_wasm_contract() {
         "the vault ran"
     );
     assert_eq!(receipt["logs"][0]["address"], json!(vault));
+}
+
+/// Stores its first input word in slot 0 and returns the value it was sent; reverts with
+/// `0xdead` (undoing the store) when the word's first byte is `0xff`.
+const RECORDER: [u8; 37] = hex!(
+    "600035 80 600055 60f81c 60ff14 601957"
+    "34600052 60206000f3"
+    "5b 61dead600052 60206000fd"
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wasm_contract_calls_evm_code_and_precompiles() {
+    let node = TestNode::start().await;
+    let deployer = signers()[0].address();
+    let mut sender = Sender {
+        node: &node,
+        nonce: 0,
+    };
+    sender.send(None, 1_000, corpus("proxy.wat").into()).await;
+    sender.send(None, 0, evm_init_code(&RECORDER)).await;
+    let (proxy, recorder) = (deployer.create(0), deployer.create(1));
+    let output = |input: &Bytes| {
+        let call = json!({"from": deployer, "to": proxy, "data": input});
+        let node = &node;
+        async move {
+            let value = node.ok("eth_call", vec![call]).await;
+            serde_json::from_value::<Bytes>(value).unwrap()
+        }
+    };
+
+    // A call with value into EVM code: revm runs it, it stores and sees the value.
+    let input = proxy_input(recorder, 0, 300, &padded(7));
+    let expected = [&[0][..], &U256::from(300).to_be_bytes::<32>()].concat();
+    assert_eq!(output(&input).await.as_ref(), expected.as_slice());
+    sender.send(Some(proxy), 0, input).await;
+    assert_eq!(slot(&node, recorder, 0).await, B256::from(padded(7)));
+    assert_eq!(balance(&node, recorder).await, U256::from(300));
+    assert_eq!(balance(&node, proxy).await, U256::from(700));
+
+    // The EVM callee reverts: its store and the value are undone, the WASM caller goes on
+    // with the revert data.
+    let input = proxy_input(recorder, 0, 200, &padded(0xff));
+    let expected = [&[1][..], &U256::from(0xdead).to_be_bytes::<32>()].concat();
+    assert_eq!(output(&input).await.as_ref(), expected.as_slice());
+    sender.send(Some(proxy), 0, input).await;
+    assert_eq!(slot(&node, recorder, 0).await, B256::from(padded(7)));
+    assert_eq!(balance(&node, recorder).await, U256::from(300));
+    assert_eq!(slot(&node, proxy, 0xaa).await, B256::with_last_byte(1));
+
+    // A static call into code that stores fails without a change.
+    let input = proxy_input(recorder, 1, 0, &padded(8));
+    assert_eq!(output(&input).await.as_ref(), &[2]);
+    sender.send(Some(proxy), 0, input).await;
+    assert_eq!(slot(&node, recorder, 0).await, B256::from(padded(7)));
+
+    // A delegate call runs the EVM code on the WASM contract's own storage.
+    sender
+        .send(Some(proxy), 0, proxy_input(recorder, 2, 0, &padded(5)))
+        .await;
+    assert_eq!(slot(&node, proxy, 0).await, B256::from(padded(5)));
+    assert_eq!(slot(&node, recorder, 0).await, B256::from(padded(7)));
+
+    // Precompiles answer WASM contracts as they answer EVM code.
+    let identity = Address::with_last_byte(4);
+    let input = proxy_input(identity, 0, 0, b"hello");
+    assert_eq!(output(&input).await.as_ref(), b"\x00hello");
+    let sha256 = Address::with_last_byte(2);
+    let input = proxy_input(sha256, 0, 0, b"abc");
+    let digest = hex!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(output(&input).await.as_ref(), [&[0][..], &digest].concat());
 }

@@ -7,7 +7,8 @@
 //! out of the frame loop before revm would interpret it as EVM bytecode ([`VntHandler`]).
 
 use super::wasm::{
-    self, Failure, FrameEnd, Refusal, VM_GAS_PER_GAS, WasmCall, WasmCreate, WasmRuntime,
+    self, Failure, FrameContext, FrameEnd, Refusal, VM_GAS_PER_GAS, WasmCall, WasmCreate,
+    WasmRuntime,
 };
 use alloy_primitives::{Address, Bytes};
 use revm::context::result::{EVMError, HaltReason};
@@ -40,7 +41,7 @@ impl VntPrecompiles {
     }
 }
 
-impl<CTX: ContextTr> PrecompileProvider<CTX> for VntPrecompiles {
+impl<CTX: FrameContext> PrecompileProvider<CTX> for VntPrecompiles {
     type Output = InterpreterResult;
 
     fn set_spec(&mut self, spec: <CTX::Cfg as revm::context::Cfg>::Spec) -> bool {
@@ -121,9 +122,9 @@ fn interpreter_result<CTX: ContextTr>(
 /// Runs a creation whose init code is a WebAssembly module, charging for the module as the
 /// VM's `create` host function does (per byte of init code), whether a transaction, an EVM
 /// contract or a WASM contract creates it.
-fn create_wasm<CTX: ContextTr>(
+fn create_wasm<CTX: FrameContext>(
     ctx: &mut CTX,
-    runtime: &WasmRuntime,
+    runtime: &Arc<WasmRuntime>,
     inputs: &CreateInputs,
 ) -> Result<CreateOutcome, String> {
     let mut gas = Gas::new_with_regular_gas_and_reservoir(inputs.gas_limit(), inputs.reservoir());
@@ -171,7 +172,7 @@ type DbError<EVM> = <<<EVM as EvmTr>::Context as ContextTr>::Db as revm::Databas
 
 impl<EVM> VntHandler<EVM>
 where
-    EVM: EvmTr<Precompiles = VntPrecompiles, Frame = EthFrame>,
+    EVM: EvmTr<Context: FrameContext, Precompiles = VntPrecompiles, Frame = EthFrame>,
 {
     /// Starts a frame: a WASM creation here, anything else as revm does.
     fn init_frame(
@@ -193,11 +194,7 @@ where
 
 impl<EVM> Handler for VntHandler<EVM>
 where
-    EVM: EvmTr<
-            Context: ContextTr<Journal: JournalTr<State = revm::state::EvmState>>,
-            Precompiles = VntPrecompiles,
-            Frame = EthFrame,
-        >,
+    EVM: EvmTr<Context: FrameContext, Precompiles = VntPrecompiles, Frame = EthFrame>,
 {
     type Evm = EVM;
     type Error = EVMError<DbError<EVM>>;

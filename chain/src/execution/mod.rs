@@ -30,6 +30,7 @@ use revm::{Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext};
 use std::collections::BTreeMap;
 
 mod handler;
+mod nested;
 pub mod wasm;
 
 use handler::{VntHandler, VntPrecompiles};

@@ -5,21 +5,22 @@
 //! [`JournalHost`] bridges the two with a pointer that lives exactly as long as the frame
 //! (see [`JournalLedger::execute`]).
 
-use super::{
-    Failure, FrameEnd, LedgerFailure, Refusal, WasmCall, WasmCreate, WasmRuntime, run_call,
-    run_create,
-};
+use super::super::nested;
+use super::VM_GAS_PER_GAS;
+use super::{Failure, FrameContext, FrameEnd, LedgerFailure, WasmCreate, WasmRuntime, run_create};
 use alloy_primitives::{Address, B256, Bytes, Log, U256};
-use revm::context::{ContextTr, JournalTr};
+use revm::context::JournalTr;
 use revm::context_interface::CreateScheme;
+use revm::interpreter::{CallInput, CallInputs, CallScheme, CallValue};
+use std::sync::Arc;
 use vnt_vm::Host;
-use vnt_vm::contract;
+use vnt_vm::host::CallStatus;
 use vnt_vm::host::{CallKind, CallRequest, CallResult, CreateRequest};
 
 /// Runs one export of `compiled` with a host over the journal in `ctx`.
-pub(super) fn run_export<CTX: ContextTr>(
+pub(super) fn run_export<CTX: FrameContext>(
     ctx: &mut CTX,
-    runtime: &WasmRuntime,
+    runtime: &Arc<WasmRuntime>,
     compiled: &dyn vnt_vm::Compiled,
     export: &str,
     context: vnt_vm::host::Context,
@@ -49,12 +50,12 @@ trait Ledger {
 
 struct JournalLedger<'c, CTX> {
     ctx: &'c mut CTX,
-    runtime: &'c WasmRuntime,
+    runtime: &'c Arc<WasmRuntime>,
     /// The first read the database could not serve; the transaction stops with it.
     failure: Option<LedgerFailure>,
 }
 
-impl<CTX: ContextTr> JournalLedger<'_, CTX> {
+impl<CTX: FrameContext> JournalLedger<'_, CTX> {
     /// Runs one export of `compiled` with a host pointing at this ledger.
     fn execute(
         &mut self,
@@ -88,7 +89,7 @@ impl<CTX: ContextTr> JournalLedger<'_, CTX> {
     }
 }
 
-impl<CTX: ContextTr> Ledger for JournalLedger<'_, CTX> {
+impl<CTX: FrameContext> Ledger for JournalLedger<'_, CTX> {
     fn storage_read(&mut self, address: Address, key: U256) -> U256 {
         match self.ctx.journal_mut().sload(address, key) {
             Ok(value) => value.data,
@@ -116,70 +117,75 @@ impl<CTX: ContextTr> Ledger for JournalLedger<'_, CTX> {
 
     fn call(&mut self, from: &vnt_vm::host::Context, request: CallRequest) -> CallResult {
         let target = Address::from(request.target);
-        let (caller, storage_owner, value) = match request.kind {
+        let (caller, storage_owner, value, scheme) = match request.kind {
             CallKind::Call => (
                 Address::from(from.address),
                 target,
-                U256::from_be_bytes(request.value),
+                CallValue::Transfer(U256::from_be_bytes(request.value)),
+                CallScheme::Call,
             ),
-            CallKind::Static => (Address::from(from.address), target, U256::ZERO),
+            CallKind::Static => (
+                Address::from(from.address),
+                target,
+                CallValue::Transfer(U256::ZERO),
+                CallScheme::StaticCall,
+            ),
             CallKind::Delegate => (
                 Address::from(from.caller),
                 Address::from(from.address),
-                U256::from_be_bytes(from.value),
+                CallValue::Apparent(U256::from_be_bytes(from.value)),
+                CallScheme::DelegateCall,
             ),
         };
-        let journal = self.ctx.journal_mut();
-        if journal.precompile_addresses().contains(&target) {
-            return call_result(&FrameEnd::refused(Refusal::Unsupported), request.gas);
-        }
-        let (code_hash, code) = match journal.load_account_with_code(target) {
+        let known_bytecode = match self.ctx.journal_mut().load_account_with_code(target) {
             Ok(account) => {
                 let info = &account.data.info;
-                let code = info.code.as_ref().map(|c| c.original_bytes());
-                (info.code_hash, code.unwrap_or_default())
+                (info.code_hash, info.code.clone().unwrap_or_default())
             }
             Err(error) => {
                 self.failure.get_or_insert(error.to_string());
                 return CallResult::failed();
             }
         };
-        let checkpoint = journal.checkpoint();
-        if request.kind == CallKind::Call {
-            let refusal = match journal.transfer(caller, target, value) {
-                Ok(None) => None,
-                Ok(Some(_insufficient)) => Some(FrameEnd::refused(Refusal::OutOfFunds)),
-                Err(error) => {
-                    self.failure.get_or_insert(error.to_string());
-                    Some(FrameEnd::refused(Refusal::OutOfFunds))
-                }
-            };
-            if let Some(end) = refusal {
-                return finish_nested(self.ctx, checkpoint, end, request.gas);
-            }
-        }
-        let end = if code.is_empty() {
-            FrameEnd::returned(Vec::new(), 0)
-        } else if contract::is_wasm(&code) {
-            let call = WasmCall {
-                code: &code,
-                code_hash,
-                caller,
-                target: storage_owner,
-                value,
-                input: request.input,
-                is_static: from.is_static || request.kind == CallKind::Static,
-                vm_gas: request.gas,
-            };
-            run_call(self.ctx, self.runtime, call).unwrap_or_else(|error| {
-                self.failure.get_or_insert(error);
-                FrameEnd::failed(Failure::Trapped("the ledger could not be read".into()))
-            })
-        } else {
-            // Calls from WASM into EVM code come with cross-VM calls.
-            FrameEnd::refused(Refusal::Unsupported)
+        // The VM applied the 63/64 rule already: revm's frame gets what the VM granted, in
+        // Ethereum gas, and what it spends comes back as VM gas.
+        let inputs = CallInputs {
+            input: CallInput::Bytes(request.input.into()),
+            return_memory_offset: 0..0,
+            gas_limit: request.gas / VM_GAS_PER_GAS,
+            bytecode_address: target,
+            known_bytecode,
+            target_address: storage_owner,
+            caller,
+            value,
+            scheme,
+            is_static: from.is_static || request.kind == CallKind::Static,
+            reservoir: 0,
+            charged_new_account_state_gas: false,
         };
-        finish_nested(self.ctx, checkpoint, end, request.gas)
+        let outcome = match nested::call(self.ctx, self.runtime, inputs) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                self.failure.get_or_insert(error.to_string());
+                return CallResult::failed();
+            }
+        };
+        let result = &outcome.result;
+        let status = if result.is_ok() {
+            CallStatus::Success
+        } else if result.is_revert() {
+            CallStatus::Revert
+        } else {
+            CallStatus::Failure
+        };
+        // Gas refunds earned below a WASM frame are forgone: the VM keeps no refund
+        // counter to pass them up in.
+        CallResult {
+            status,
+            output: result.output.to_vec(),
+            gas_used: result.gas.total_gas_spent().saturating_mul(VM_GAS_PER_GAS),
+            created: None,
+        }
     }
 
     fn create(&mut self, from: &vnt_vm::host::Context, request: CreateRequest) -> CallResult {
@@ -199,21 +205,6 @@ impl<CTX: ContextTr> Ledger for JournalLedger<'_, CTX> {
         result.created = end.created.map(Address::into_array);
         result
     }
-}
-
-/// Commits or reverts a nested frame's checkpoint and reports it to the calling frame.
-fn finish_nested<CTX: ContextTr>(
-    ctx: &mut CTX,
-    checkpoint: revm::context_interface::journaled_state::JournalCheckpoint,
-    end: FrameEnd,
-    gas: u64,
-) -> CallResult {
-    if end.succeeded() {
-        ctx.journal_mut().checkpoint_commit();
-    } else {
-        ctx.journal_mut().checkpoint_revert(checkpoint);
-    }
-    call_result(&end, gas)
 }
 
 /// A frame's end as the calling WASM frame sees it.

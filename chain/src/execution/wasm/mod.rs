@@ -12,7 +12,9 @@ use revm::bytecode::Bytecode;
 use revm::context::{Block, Cfg, ContextTr, JournalTr, Transaction};
 use revm::context_interface::CreateScheme;
 use revm::context_interface::journaled_state::account::JournaledAccountTr;
+use revm::interpreter::Host;
 use revm::primitives::CALL_STACK_LIMIT;
+use revm::state::EvmState;
 use std::sync::Arc;
 use vnt_vm::cache::ModuleCache;
 
@@ -27,6 +29,13 @@ use vnt_vm::{DeployError, Engine, Outcome, Status, TrapKind, Vm};
 /// so one Ethereum gas buys about 10 ns of contract execution, which is what Ethereum
 /// clients sustain on real blocks (about 100 million gas a second).
 pub const VM_GAS_PER_GAS: u64 = 100;
+
+/// The context WASM frames and the calls they make run in: revm's, with the journal the
+/// handler drives. Only [`super::LedgerEvm`]'s context is one; the bound keeps the frame code
+/// generic over revm's traits rather than tied to our database type.
+pub trait FrameContext: ContextTr<Journal: JournalTr<State = EvmState>> + Host {}
+
+impl<T: ContextTr<Journal: JournalTr<State = EvmState>> + Host> FrameContext for T {}
 
 /// Converts VM gas used to Ethereum gas, rounding up so no work is free.
 pub fn to_gas(vm_gas: u64) -> u64 {
@@ -76,8 +85,6 @@ pub enum Refusal {
     CallTooDeep,
     /// The caller's balance does not cover the value.
     OutOfFunds,
-    /// A call WASM cannot make yet: into EVM code or a precompile (cross-VM calls).
-    Unsupported,
 }
 
 /// How a WASM frame ended, in the VM's terms and gas.
@@ -205,9 +212,9 @@ pub struct WasmCreate<'a> {
 pub type LedgerFailure = String;
 
 /// Runs `call` (the `call` export) against the journal in `ctx`.
-pub fn run_call<CTX: ContextTr>(
+pub fn run_call<CTX: FrameContext>(
     ctx: &mut CTX,
-    runtime: &WasmRuntime,
+    runtime: &Arc<WasmRuntime>,
     call: WasmCall,
 ) -> Result<FrameEnd, LedgerFailure> {
     let compiled = match runtime.vm.load_hashed(
@@ -235,9 +242,9 @@ pub fn run_call<CTX: ContextTr>(
 /// Creates a WASM contract from `create` in the journal in `ctx`, as revm creates EVM
 /// contracts: nonce, address, collision check and value move in a checkpoint that the
 /// constructor's failure reverts. Creation costs nothing here; callers charge it.
-pub fn run_create<CTX: ContextTr>(
+pub fn run_create<CTX: FrameContext>(
     ctx: &mut CTX,
-    runtime: &WasmRuntime,
+    runtime: &Arc<WasmRuntime>,
     create: WasmCreate,
 ) -> Result<FrameEnd, LedgerFailure> {
     if ctx.journal().depth() > CALL_STACK_LIMIT as usize {
@@ -295,9 +302,9 @@ pub fn run_create<CTX: ContextTr>(
 
 /// Checks and compiles `module`, runs its constructor and stores it as `address`'s code.
 /// As with EVM creation, the account has no code while its constructor runs.
-fn deploy<CTX: ContextTr>(
+fn deploy<CTX: FrameContext>(
     ctx: &mut CTX,
-    runtime: &WasmRuntime,
+    runtime: &Arc<WasmRuntime>,
     create: &WasmCreate,
     address: Address,
     module: &[u8],
@@ -336,7 +343,7 @@ fn deploy<CTX: ContextTr>(
     Ok(end)
 }
 
-fn frame_context<CTX: ContextTr>(
+fn frame_context<CTX: FrameContext>(
     ctx: &CTX,
     caller: Address,
     address: Address,
