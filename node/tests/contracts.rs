@@ -1,6 +1,7 @@
 //! WebAssembly contracts end to end, with the real `vnt` binary, compilers and clients:
 //! the book's walkthrough (`vnt contract new`, `build`, `deploy`, `send`, `call`) in Rust
-//! and in C, and the ERC-20 tokens of `contracts/` driven by ethers with the standard ABI.
+//! and in C, the ERC-20 tokens of `contracts/` driven by ethers with the standard ABI, and
+//! Solidity (compiled by solc-js) and WebAssembly contracts calling each other.
 
 mod support;
 
@@ -74,15 +75,15 @@ fn book_walkthrough_in_c() {
     walkthrough("c");
 }
 
-fn token_project(name: &str) -> PathBuf {
+fn contract_project(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../contracts")
         .join(name)
 }
 
-/// Builds a token of `contracts/` with `vnt contract build` and returns its module.
-fn build_token(name: &str) -> String {
-    let project = token_project(name);
+/// Builds a contract of `contracts/` with `vnt contract build` and returns its module.
+fn build_contract(name: &str) -> String {
+    let project = contract_project(name);
     let output = vnt(&project, &["contract", "build"]);
     let module = printed(&output, "Built")
         .split_whitespace()
@@ -95,11 +96,27 @@ fn build_token(name: &str) -> String {
 
 #[test]
 fn rust_and_c_tokens_pass_the_erc20_suite_through_ethers() {
-    let modules = [build_token("erc20-rust"), build_token("erc20-c")];
+    let modules = [build_contract("erc20-rust"), build_contract("erc20-c")];
     let node = DevProcess::spawn(&["--tmp", "--instant"]);
     for module in &modules {
         let output = run_client("erc20.mjs", &[&node.rpc_url, module]);
         assert!(output.contains("erc20 suite passed"), "{module}:\n{output}");
         println!("{module}:\n{output}");
     }
+}
+
+#[test]
+fn solidity_and_wasm_contracts_call_each_other() {
+    let modules = [
+        build_contract("erc20-rust"),
+        build_contract("erc20-c"),
+        build_contract("relay-rust"),
+    ];
+    let node = DevProcess::spawn(&["--tmp", "--instant"]);
+    let args: Vec<&str> = std::iter::once(node.rpc_url.as_str())
+        .chain(modules.iter().map(String::as_str))
+        .collect();
+    let output = run_client("cross_vm.mjs", &args);
+    assert!(output.contains("cross-vm suite passed"), "{output}");
+    println!("{output}");
 }
