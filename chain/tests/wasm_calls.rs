@@ -270,3 +270,36 @@ async fn a_wasm_contract_calls_evm_code_and_precompiles() {
     let digest = hex!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_eq!(output(&input).await.as_ref(), [&[0][..], &digest].concat());
 }
+
+/// Calls its caller back with its own input and returns what that call returned.
+const BOUNCER: [u8; 29] = hex!(
+    "366000600037"
+    "600060003660006000335af1 50"
+    "3d600060003e 3d6000f3"
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_back_and_forth_between_the_vms_stop_at_the_wasm_depth_limit() {
+    let node = TestNode::start().await;
+    let deployer = signers()[0].address();
+    let mut sender = Sender {
+        node: &node,
+        nonce: 0,
+    };
+    sender.send(None, 0, corpus("proxy.wat").into()).await;
+    sender.send(None, 0, evm_init_code(&BOUNCER)).await;
+    let (proxy, bouncer) = (deployer.create(0), deployer.create(1));
+    // Each proxy level peels one call off the input and hands the rest to the bouncer,
+    // which calls the proxy back with it: WASM, EVM, WASM, … in one transaction.
+    let input = (0..24).fold(Bytes::new(), |inner, _| proxy_input(bouncer, 0, 0, &inner));
+    let call = json!({"from": deployer, "to": proxy, "data": input, "gas": "0x989680"});
+    let output: Bytes = serde_json::from_value(node.ok("eth_call", vec![call]).await).unwrap();
+    // Every proxy prepends its call's status. A WASM frame at depth 32 or deeper may not
+    // call (the VM's bound on native stack); the proxies sit at even depths 0, 2, … so the
+    // seventeenth, at depth 32, is refused (status 2) and the sixteen above it succeed.
+    let mut expected = vec![0u8; 16];
+    expected.push(2);
+    assert_eq!(output.as_ref(), expected.as_slice());
+    let receipt = sender.send(Some(proxy), 0, input).await;
+    assert_eq!(receipt["status"], "0x1");
+}
