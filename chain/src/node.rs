@@ -3,18 +3,27 @@
 //! [`Node::start`] opens (or creates) the chain in a data directory, starts the producer and
 //! binds the RPC server; the returned [`NodeHandle`] stops them in order, so the database is
 //! closed cleanly on Ctrl-C.
+//!
+//! [`Shared`] announces committed blocks and newly pooled transactions on broadcast channels
+//! ([`Shared::new_blocks`], [`Shared::pending_transactions`]) for RPC filters and
+//! subscriptions. Broadcasting never waits for a receiver: a slow one misses messages and
+//! learns it lagged, so no subscriber can hold block production back.
 
-use crate::chain::{Chain, ChainError};
+use crate::chain::{Chain, ChainError, SealedBlock};
 use crate::genesis::Genesis;
 use crate::pool::{AdmissionContext, PoolConfig, TxPool};
 use crate::producer::{self, BlockTime, unix_now};
 use crate::tx::{TxError, VerifiedTx};
+use alloy_consensus::ReceiptEnvelope;
 use alloy_primitives::{Address, B256};
 use parking_lot::{Mutex, RwLock};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, broadcast, watch};
+
+/// Announcements buffered per receiver before a slow one starts missing them.
+pub const EVENT_CAPACITY: usize = 1024;
 
 /// How to run a node.
 #[derive(Clone, Debug)]
@@ -40,11 +49,22 @@ pub enum NodeError {
     },
 }
 
+/// A block just committed, with its receipts, as announced to subscribers.
+#[derive(Debug)]
+pub struct CommittedBlock {
+    pub block: SealedBlock,
+    pub receipts: Vec<ReceiptEnvelope>,
+}
+
 /// State shared by the producer and the RPC handlers.
 pub struct Shared {
     pub chain: RwLock<Chain>,
     pub pool: Mutex<TxPool>,
     pub new_transactions: Notify,
+    /// Every committed block, in order (sent only while someone listens).
+    pub new_blocks: broadcast::Sender<Arc<CommittedBlock>>,
+    /// The hash of every transaction admitted to the pool.
+    pub pending_transactions: broadcast::Sender<B256>,
     pub beneficiary: Address,
     failure: Mutex<Option<String>>,
     failed: watch::Sender<bool>,
@@ -56,6 +76,8 @@ impl Shared {
             chain: RwLock::new(chain),
             pool: Mutex::new(TxPool::new(pool)),
             new_transactions: Notify::new(),
+            new_blocks: broadcast::channel(EVENT_CAPACITY).0,
+            pending_transactions: broadcast::channel(EVENT_CAPACITY).0,
             beneficiary,
             failure: Mutex::new(None),
             failed: watch::channel(false).0,
@@ -73,6 +95,8 @@ impl Shared {
         };
         let hash = self.pool.lock().add(tx, &ctx)?;
         self.new_transactions.notify_one();
+        // No receiver is not an error: nobody is listening.
+        let _ = self.pending_transactions.send(hash);
         Ok(hash)
     }
 
@@ -97,7 +121,32 @@ impl Shared {
             }
         }
         tracing::info!(number = built.number, hash = %built.hash, "block committed");
-        Ok(!pool.best(chain.state(), chain.next_base_fee()).is_empty())
+        let more_waiting = !pool.best(chain.state(), chain.next_base_fee()).is_empty();
+        drop(pool);
+        self.announce_block(&chain, built.hash);
+        Ok(more_waiting)
+    }
+
+    /// Sends the committed block to subscribers; reads it back only if someone listens.
+    fn announce_block(&self, chain: &Chain, hash: B256) {
+        if self.new_blocks.receiver_count() == 0 {
+            return;
+        }
+        let read = || -> Result<Option<CommittedBlock>, ChainError> {
+            let Some(block) = chain.block_by_hash(&hash)? else {
+                return Ok(None);
+            };
+            let receipts = chain.receipts(&hash)?;
+            Ok(Some(CommittedBlock { block, receipts }))
+        };
+        match read() {
+            Ok(Some(committed)) => {
+                let _ = self.new_blocks.send(Arc::new(committed));
+            }
+            Ok(None) => {}
+            // The block is committed; only its announcement is lost.
+            Err(error) => tracing::error!(%error, "cannot read back a committed block"),
+        }
     }
 
     pub(crate) fn fail(&self, reason: String) {

@@ -7,7 +7,8 @@
 use super::convert;
 use super::error::{RpcResult, chain_error, invalid_params, server_error};
 use super::eth::resolve_number;
-use crate::chain::Chain;
+use crate::chain::{Chain, SealedBlock};
+use alloy_consensus::ReceiptEnvelope;
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, Log};
 use parking_lot::RwLock;
 
@@ -21,16 +22,7 @@ pub fn get_logs(chain: &RwLock<Chain>, filter: &Filter) -> RpcResult<Vec<Log>> {
     let numbers = block_numbers(&chain.read(), filter)?;
     let mut found = Vec::new();
     for number in numbers {
-        let chain = chain.read();
-        let Some(block) = chain.block_by_number(number).map_err(chain_error)? else {
-            continue;
-        };
-        if !filter.matches_bloom(block.block.header.logs_bloom) {
-            continue;
-        }
-        let receipts = chain.receipts(&block.hash).map_err(chain_error)?;
-        let logs = convert::block_logs(&block, &receipts);
-        found.extend(logs.into_iter().filter(|log| filter.rpc_matches(log)));
+        found.extend(logs_at(&chain.read(), number, filter)?);
         if found.len() > MAX_LOGS {
             return Err(server_error(format!(
                 "query returned more than {MAX_LOGS} results; narrow the block range or the filter"
@@ -38,6 +30,28 @@ pub fn get_logs(chain: &RwLock<Chain>, filter: &Filter) -> RpcResult<Vec<Log>> {
         }
     }
     Ok(found)
+}
+
+/// The logs of block `number` matching `filter` (none if there is no such block).
+pub fn logs_at(chain: &Chain, number: u64, filter: &Filter) -> RpcResult<Vec<Log>> {
+    let Some(block) = chain.block_by_number(number).map_err(chain_error)? else {
+        return Ok(Vec::new());
+    };
+    if !filter.matches_bloom(block.block.header.logs_bloom) {
+        return Ok(Vec::new());
+    }
+    let receipts = chain.receipts(&block.hash).map_err(chain_error)?;
+    Ok(matching(&block, &receipts, filter))
+}
+
+/// The logs of a block whose receipts are at hand that match `filter`.
+pub fn matching(block: &SealedBlock, receipts: &[ReceiptEnvelope], filter: &Filter) -> Vec<Log> {
+    if !filter.matches_bloom(block.block.header.logs_bloom) {
+        return Vec::new();
+    }
+    let mut logs = convert::block_logs(block, receipts);
+    logs.retain(|log| filter.rpc_matches(log));
+    logs
 }
 
 /// The blocks a filter names, checked against the head and the range limit.
