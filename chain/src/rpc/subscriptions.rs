@@ -86,15 +86,22 @@ impl Topic {
     }
 }
 
+/// The node whose announcements subscriptions follow.
+pub struct Subscriptions {
+    shared: Arc<Shared>,
+}
+
 /// The subscription methods, over the node's shared state.
-pub fn module(shared: Arc<Shared>) -> RpcModule<Arc<Shared>> {
-    let mut module = RpcModule::new(shared);
+pub fn module(shared: Arc<Shared>) -> RpcModule<Subscriptions> {
+    let mut module = RpcModule::new(Subscriptions { shared });
     module
         .register_subscription(
             "eth_subscribe",
             "eth_subscription",
             "eth_unsubscribe",
-            |params, pending, shared, _| async move { subscribe(params, pending, shared).await },
+            |params, pending, node, _| async move {
+                subscribe(params, pending, node.shared.clone()).await
+            },
         )
         .expect("method names are unique");
     module
@@ -103,7 +110,7 @@ pub fn module(shared: Arc<Shared>) -> RpcModule<Arc<Shared>> {
 async fn subscribe(
     params: jsonrpsee::types::Params<'static>,
     pending: PendingSubscriptionSink,
-    shared: Arc<Arc<Shared>>,
+    shared: Arc<Shared>,
 ) -> SubscriptionResult {
     let topic = match Topic::parse(&params) {
         Ok(topic) => topic,
