@@ -314,3 +314,62 @@ async fn the_schema_check_catches_wrong_shapes() {
     block.as_object_mut().unwrap().remove("stateRoot");
     assert!(!spec.violations("eth_getBlockByNumber", &block).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_responses_validate_against_the_execution_apis_schemas() {
+    let spec = Spec::load();
+    let node = TestNode::start().await;
+    let keys = signers();
+    let logs = node.ok("eth_newFilter", vec![json!({})]).await;
+    let ranged = node
+        .ok("eth_newFilter", vec![json!({"fromBlock": "0x0"})])
+        .await;
+    let blocks = node.ok("eth_newBlockFilter", vec![]).await;
+    let pending = node.ok("eth_newPendingTransactionFilter", vec![]).await;
+    // A creation whose init code logs, so the log filters have a log to show.
+    let logging = Transfer::deploy(
+        DEV_CHAIN_ID,
+        0,
+        Bytes::from_static(&[0x60, 0, 0x60, 0, 0xa0, 0]),
+    )
+    .sign(&keys[0]);
+    node.ok("eth_sendRawTransaction", vec![json!(logging)])
+        .await;
+    node.seal().await;
+
+    let calls: Vec<(&str, Value)> = vec![
+        ("eth_newFilter", logs.clone()),
+        ("eth_newBlockFilter", blocks.clone()),
+        ("eth_newPendingTransactionFilter", pending.clone()),
+        ("eth_getFilterChanges", logs.clone()),
+        ("eth_getFilterChanges", blocks.clone()),
+        ("eth_getFilterLogs", ranged.clone()),
+        ("eth_uninstallFilter", pending.clone()),
+    ];
+    let mut failures = Vec::new();
+    for (method, id) in calls {
+        assert!(spec.has(method), "{method} missing from the specification");
+        let result = if method.starts_with("eth_new") {
+            id.clone()
+        } else {
+            node.ok(method, vec![id.clone()]).await
+        };
+        if method != "eth_newPendingTransactionFilter" && method != "eth_uninstallFilter" {
+            assert_ne!(
+                result,
+                json!([]),
+                "{method}: an empty answer proves nothing"
+            );
+        }
+        for violation in spec.violations(method, &result) {
+            failures.push(format!("{method}({id}): {violation}\n  result: {result}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        !spec
+            .violations("eth_getFilterChanges", &json!([1]))
+            .is_empty(),
+        "the check sees wrong shapes"
+    );
+}

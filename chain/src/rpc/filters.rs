@@ -317,3 +317,90 @@ fn key(id: &str) -> String {
 fn to_json(value: impl serde::Serialize) -> RpcResult<Value> {
     serde_json::to_value(value).map_err(|e| server_error(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::genesis::Genesis;
+    use crate::pool::PoolConfig;
+    use alloy_primitives::Address;
+
+    fn filters(limits: FilterLimits) -> (Filters, tempfile::TempDir) {
+        let (chain, dir) = crate::testing::temp_chain(Genesis::dev(1_800_000_000));
+        let shared = Shared::new(chain, PoolConfig::default(), Address::ZERO);
+        (Filters::new(Arc::new(shared), limits), dir)
+    }
+
+    fn limits(max_items: usize, timeout: Duration) -> FilterLimits {
+        FilterLimits {
+            max_items,
+            timeout,
+            ..FilterLimits::default()
+        }
+    }
+
+    #[test]
+    fn ids_are_random_128_bit_hex_quantities() {
+        let (a, b) = (random_id(), random_id());
+        assert_ne!(a, b);
+        for id in [a, b] {
+            let digits = id.strip_prefix("0x").expect("0x prefix");
+            assert!(digits.len() <= 32 && !digits.starts_with('0'), "{id}");
+            assert!(u128::from_str_radix(digits, 16).is_ok(), "{id}");
+        }
+    }
+
+    #[test]
+    fn a_filter_not_polled_within_the_timeout_is_gone() {
+        let (filters, _dir) = filters(limits(MAX_FILTER_ITEMS, Duration::ZERO));
+        let id = filters.install(Kind::Blocks { next: 1 }).unwrap();
+        let error = filters.changes(&id).unwrap_err();
+        assert_eq!(error.message(), "filter not found");
+    }
+
+    #[test]
+    fn a_block_filter_reports_at_most_max_items_per_poll_and_the_rest_next_time() {
+        let (filters, _dir) = filters(limits(2, FILTER_TIMEOUT));
+        let id = filters.install(Kind::Blocks { next: 1 }).unwrap();
+        for _ in 0..3 {
+            filters.shared.produce_block().unwrap();
+        }
+        let first = filters.changes(&id).unwrap();
+        let second = filters.changes(&id).unwrap();
+        assert_eq!(first.as_array().unwrap().len(), 2);
+        assert_eq!(second.as_array().unwrap().len(), 1);
+        assert_eq!(
+            filters
+                .changes(&id.to_uppercase().replace("0X", "0x"))
+                .unwrap(),
+            Value::Array(vec![])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pending_filter_that_overflows_says_so_once_and_is_removed() {
+        let (filters, _dir) = filters(limits(2, FILTER_TIMEOUT));
+        let id = filters
+            .install(Kind::Pending {
+                hashes: Vec::new(),
+                overflowed: false,
+            })
+            .unwrap();
+        let (admit, admitted) = broadcast::channel(16);
+        for byte in 1..=3 {
+            admit.send(B256::repeat_byte(byte)).unwrap();
+        }
+        drop(admit);
+        filters.follow_pool(admitted).await;
+        let error = filters.changes(&id).unwrap_err();
+        assert!(
+            error.message().starts_with("filter removed"),
+            "{}",
+            error.message()
+        );
+        assert_eq!(
+            filters.changes(&id).unwrap_err().message(),
+            "filter not found"
+        );
+    }
+}
