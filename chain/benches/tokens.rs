@@ -6,7 +6,7 @@
 //! `contracts/erc20-c`), then run `cargo bench -p vnt-chain --bench tokens`; figures go to
 //! docs/performance.md.
 
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, U256};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::path::Path;
 use vnt_chain::execution::{CallOutcome, CallRequest, call};
