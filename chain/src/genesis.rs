@@ -22,6 +22,22 @@ pub const DEV_BALANCE_VNT: u64 = 1_000_000;
 /// Initial base fee of a new chain: 1 gwei.
 pub const INITIAL_BASE_FEE: u64 = 1_000_000_000;
 
+/// Where the deterministic-deployment proxy lives on every chain that has it.
+pub const CREATE2_FACTORY: Address =
+    alloy_primitives::address!("0x4e59b44847b379578588920ca78fbf26c0b4956c");
+
+/// Runtime code of Arachnid's deterministic-deployment proxy
+/// (<https://github.com/Arachnid/deterministic-deployment-proxy>, the code its one-time
+/// deployment transaction leaves at [`CREATE2_FACTORY`]; Foundry and Hardhat expect it there).
+/// Called with a 32-byte salt followed by init code, it runs `CREATE2` with the call's value
+/// and returns the new contract's 20-byte address, or reverts if the creation failed.
+/// Placing it at genesis spares dev chains the pre-EIP-155 deployment transaction, which
+/// needs a chain that accepts unprotected legacy transactions at 100 gwei.
+pub const CREATE2_FACTORY_CODE: [u8; 69] = alloy_primitives::hex!(
+    "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0"
+    "3601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3"
+);
+
 /// An account present at genesis.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -142,9 +158,11 @@ impl Genesis {
         }
     }
 
-    /// A development genesis funding [`dev_signers`].
+    /// A development genesis funding [`dev_signers`], with the CREATE2 factory at
+    /// [`CREATE2_FACTORY`] so deterministic deployments (`forge create --salt`, Hardhat's
+    /// deterministic deployer) work out of the box.
     pub fn dev(timestamp: u64) -> Self {
-        let alloc = dev_signers()
+        let mut alloc: BTreeMap<Address, GenesisAccount> = dev_signers()
             .iter()
             .map(|signer| {
                 let account = GenesisAccount {
@@ -154,6 +172,13 @@ impl Genesis {
                 (signer.address(), account)
             })
             .collect();
+        let factory = GenesisAccount {
+            // A deployed contract starts at nonce 1 (EIP-161), as the proxy does on mainnet.
+            nonce: 1,
+            code: Some(Bytes::from_static(&CREATE2_FACTORY_CODE)),
+            ..Default::default()
+        };
+        alloc.insert(CREATE2_FACTORY, factory);
         Self {
             config: ChainConfig::new(DEV_CHAIN_ID),
             timestamp,
@@ -267,6 +292,22 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(signers[0].address(), first);
+    }
+
+    #[test]
+    fn dev_genesis_holds_the_create2_factory_and_hubble_does_not() {
+        let dev = Genesis::dev(0);
+        let factory = &dev.alloc[&CREATE2_FACTORY];
+        let code = factory.code.as_ref().unwrap();
+        assert_eq!(code.len(), 69);
+        assert_eq!(code[0], 0x7f, "PUSH32 of the calldata mask comes first");
+        assert_eq!(factory.balance, U256::ZERO);
+        assert_eq!(
+            dev.total_issued(),
+            vnt(DEV_BALANCE_VNT) * U256::from(DEV_ACCOUNTS)
+        );
+        // Hubble's genesis is exactly the white paper's four allocations.
+        assert!(!Genesis::hubble(0).alloc.contains_key(&CREATE2_FACTORY));
     }
 
     #[test]
