@@ -9,6 +9,7 @@
 use crate::config::ChainConfig;
 use crate::execution::{BlockContext, BlockExecutor, ExecutedBlock, LedgerDb, WasmRuntime};
 use crate::genesis::Genesis;
+use crate::history::{PastState, StateUndo};
 use crate::state::{AccountChange, AccountInfo, StateDiff, WorldState};
 use crate::store::{BlockWrite, Store, StoreError, StoredBlock, TxLocation};
 use crate::token::VestingSchedule;
@@ -37,6 +38,8 @@ pub enum ChainError {
     StateRootMismatch { computed: B256, expected: B256 },
     #[error("stored head block {0} is missing")]
     MissingHead(B256),
+    #[error("the state before block {number} cannot be rebuilt: {reason}")]
+    NoStateBefore { number: u64, reason: String },
 }
 
 /// A block with its hash and the senders of its transactions.
@@ -210,6 +213,7 @@ impl Chain {
             diff,
         } = executed;
         let cleared_slots = slots_cleared_by(&self.state, &diff);
+        let undo = StateUndo::capture(&self.state, &diff, &cleared_slots);
         self.state.apply(&diff);
         let envelopes: Vec<_> = transactions.iter().map(|tx| tx.envelope.clone()).collect();
         let senders: Vec<Address> = transactions.iter().map(|tx| tx.sender).collect();
@@ -248,6 +252,7 @@ impl Chain {
             receipts: &receipts,
             diff: &diff,
             cleared_slots: &cleared_slots,
+            undo: Some(&undo),
         };
         self.store.commit_block(&write)?;
         self.head = block.header;
@@ -287,6 +292,32 @@ impl Chain {
     /// The receipts of a block.
     pub fn receipts(&self, hash: &B256) -> Result<Vec<ReceiptEnvelope>, ChainError> {
         Ok(self.store.receipts(hash)?)
+    }
+
+    /// What differs, before canonical block `number`, from the latest state: the reverse
+    /// changesets of blocks `number..=head` (see [`crate::history`]).
+    pub fn state_before(&self, number: u64) -> Result<PastState, ChainError> {
+        if number == 0 || number > self.head.number {
+            return Err(ChainError::NoStateBefore {
+                number,
+                reason: "there is no such block with a parent".into(),
+            });
+        }
+        let mut undos = Vec::new();
+        for n in number..=self.head.number {
+            let hash = self
+                .hash_by_number(n)?
+                .ok_or(ChainError::MissingHead(self.head_hash))?;
+            let undo = self
+                .store
+                .undo(&hash)?
+                .ok_or_else(|| ChainError::NoStateBefore {
+                    number,
+                    reason: format!("block {n} was stored without its reverse changeset"),
+                })?;
+            undos.push(undo);
+        }
+        Ok(PastState::from_undos(undos))
     }
 
     /// Where an included transaction sits.

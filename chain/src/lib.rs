@@ -14,6 +14,7 @@ pub mod chain;
 pub mod config;
 pub mod execution;
 pub mod genesis;
+pub mod history;
 pub mod node;
 pub mod pool;
 pub mod producer;

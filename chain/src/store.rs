@@ -8,6 +8,7 @@
 //! `commit_block` returns.
 
 use crate::genesis::Genesis;
+use crate::history::StateUndo;
 use crate::state::{AccountChange, AccountInfo, StateDiff, WorldState};
 use alloy_consensus::{Block, ReceiptEnvelope, TxEnvelope};
 use alloy_eips::{Decodable2718, Encodable2718};
@@ -34,6 +35,13 @@ mod col {
 
 const HEAD_KEY: &[u8] = b"head";
 const GENESIS_KEY: &[u8] = b"genesis";
+/// Prefix of a block's reverse changeset in the META column, followed by the block hash.
+/// META rather than a column of its own, so data directories from before keep opening.
+const UNDO_PREFIX: &[u8] = b"undo";
+
+fn undo_key(hash: &B256) -> Vec<u8> {
+    [UNDO_PREFIX, hash.as_slice()].concat()
+}
 
 /// Storage failures. Any of these means the data directory cannot be trusted as it is.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +80,8 @@ pub struct BlockWrite<'a> {
     pub diff: &'a StateDiff,
     /// Slots that vanish because their account was deleted or recreated.
     pub cleared_slots: &'a [(Address, U256)],
+    /// What the block overwrote, to rebuild the state before it (none for genesis).
+    pub undo: Option<&'a StateUndo>,
 }
 
 /// The parity-db database of one chain.
@@ -186,6 +196,17 @@ impl Store {
         }))
     }
 
+    /// What a block overwrote in the state; `None` for genesis and for blocks stored before
+    /// reverse changesets were kept.
+    pub fn undo(&self, hash: &B256) -> Result<Option<StateUndo>, StoreError> {
+        let Some(bytes) = self.db.get(col::META, &undo_key(hash))? else {
+            return Ok(None);
+        };
+        StateUndo::decode(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt("reverse changeset", e))
+    }
+
     /// Reads the whole latest state into memory.
     pub fn load_state(&self) -> Result<WorldState, StoreError> {
         let mut state = WorldState::default();
@@ -230,6 +251,7 @@ impl Store {
             receipts: &[],
             diff,
             cleared_slots: &[],
+            undo: None,
         };
         self.block_ops(&write, &mut ops);
         self.commit(ops)
@@ -269,6 +291,9 @@ impl Store {
             ops.push((col::TX_INDEX, tx.tx_hash().to_vec(), Some(location)));
         }
         state_ops(write, ops);
+        if let Some(undo) = write.undo {
+            ops.push((col::META, undo_key(&write.hash), Some(undo.encode())));
+        }
         ops.push((
             col::CANONICAL,
             number.to_be_bytes().to_vec(),

@@ -30,10 +30,12 @@ use revm::{Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext};
 use std::collections::BTreeMap;
 
 mod handler;
+mod inspect;
 mod nested;
 pub mod wasm;
 
 use handler::{VntHandler, VntPrecompiles};
+pub use inspect::{AccessListOutcome, BlockTx, CallFailure, access_list, trace_transaction};
 pub use vnt_vm::EXECUTION_STACK_BYTES;
 pub use wasm::WasmRuntime;
 

@@ -15,12 +15,16 @@ use crate::tx::verify_raw;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
 use alloy_rpc_types_eth::{
-    Block, EIP1186AccountProofResponse, EIP1186StorageProof, Filter, Transaction,
+    Block, EIP1186AccountProofResponse, EIP1186StorageProof, Filter, Index, Transaction,
     TransactionReceipt, TransactionRequest,
 };
+use alloy_rpc_types_trace::geth::GethDebugTracingOptions;
 use alloy_serde::JsonStorageKey;
 use jsonrpsee::RpcModule;
 use std::sync::Arc;
+
+mod blocks;
+mod trace;
 
 /// Most storage keys one `eth_getProof` call may ask for.
 const MAX_PROOF_KEYS: usize = 1024;
@@ -170,6 +174,50 @@ impl EthRpc {
         method!("eth_getLogs", "filter", |rpc, p: (Filter,)| {
             super::logs::get_logs(&rpc.shared.chain, &p.0)
         });
+        method!("eth_getBlockReceipts", "block", |rpc, p: (BlockId,)| rpc
+            .block_receipts(p.0));
+        method!(
+            "eth_getBlockTransactionCountByHash",
+            "block hash",
+            |rpc, p: (B256,)| rpc.transaction_count_in(blocks::by_hash(p.0))
+        );
+        method!(
+            "eth_getBlockTransactionCountByNumber",
+            "block number",
+            |rpc, p: (BlockNumberOrTag,)| rpc.transaction_count_in(blocks::by_number(p.0))
+        );
+        method!(
+            "eth_getUncleCountByBlockHash",
+            "block hash",
+            |rpc, p: (B256,)| rpc.uncle_count_in(blocks::by_hash(p.0))
+        );
+        method!(
+            "eth_getUncleCountByBlockNumber",
+            "block number",
+            |rpc, p: (BlockNumberOrTag,)| rpc.uncle_count_in(blocks::by_number(p.0))
+        );
+        method!(
+            "eth_getTransactionByBlockHashAndIndex",
+            "block hash or index",
+            |rpc, p: (B256, Index)| rpc.transaction_at(blocks::by_hash(p.0), p.1)
+        );
+        method!(
+            "eth_getTransactionByBlockNumberAndIndex",
+            "block number or index",
+            |rpc, p: (BlockNumberOrTag, Index)| rpc.transaction_at(blocks::by_number(p.0), p.1)
+        );
+        method!("eth_createAccessList", "transaction or block", |rpc,
+                                                                 p: (
+            TransactionRequest,
+            Option<BlockId>
+        )| {
+            rpc.create_access_list(p.0, p.1)
+        });
+        method!(
+            "debug_traceTransaction",
+            "transaction hash or tracer options",
+            |rpc, p: (B256, Option<GethDebugTracingOptions>)| rpc.trace_transaction(p.0, p.1)
+        );
         method!(
             "eth_getProof",
             "address, storage keys or block",
