@@ -97,17 +97,27 @@ async fn slot(node: &TestNode, address: Address, key: u64) -> B256 {
     serde_json::from_value(value).unwrap()
 }
 
+/// Deploys the proxy, funded with `proxy_value`, then `other`; returns the sender and
+/// both addresses.
+async fn proxy_and(
+    node: &TestNode,
+    proxy_value: u64,
+    other: Bytes,
+) -> (Sender<'_>, Address, Address) {
+    let deployer = signers()[0].address();
+    let mut sender = Sender { node, nonce: 0 };
+    sender
+        .send(None, proxy_value, corpus("proxy.wat").into())
+        .await;
+    sender.send(None, 0, other).await;
+    (sender, deployer.create(0), deployer.create(1))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wasm_contracts_call_and_create_each_other_on_the_ledger() {
     let node = TestNode::start().await;
     let deployer = signers()[0].address();
-    let mut sender = Sender {
-        node: &node,
-        nonce: 0,
-    };
-    sender.send(None, 1_000, corpus("proxy.wat").into()).await;
-    sender.send(None, 0, corpus("vault.wat").into()).await;
-    let (proxy, vault) = (deployer.create(0), deployer.create(1));
+    let (mut sender, proxy, vault) = proxy_and(&node, 1_000, corpus("vault.wat").into()).await;
     assert_eq!(
         balance(&node, proxy).await,
         U256::from(1_000),
@@ -213,13 +223,7 @@ const RECORDER: [u8; 37] = hex!(
 async fn a_wasm_contract_calls_evm_code_and_precompiles() {
     let node = TestNode::start().await;
     let deployer = signers()[0].address();
-    let mut sender = Sender {
-        node: &node,
-        nonce: 0,
-    };
-    sender.send(None, 1_000, corpus("proxy.wat").into()).await;
-    sender.send(None, 0, evm_init_code(&RECORDER)).await;
-    let (proxy, recorder) = (deployer.create(0), deployer.create(1));
+    let (mut sender, proxy, recorder) = proxy_and(&node, 1_000, evm_init_code(&RECORDER)).await;
     let output = |input: &Bytes| {
         let call = json!({"from": deployer, "to": proxy, "data": input});
         let node = &node;
@@ -282,13 +286,7 @@ const BOUNCER: [u8; 29] = hex!(
 async fn calls_back_and_forth_between_the_vms_stop_at_the_wasm_depth_limit() {
     let node = TestNode::start().await;
     let deployer = signers()[0].address();
-    let mut sender = Sender {
-        node: &node,
-        nonce: 0,
-    };
-    sender.send(None, 0, corpus("proxy.wat").into()).await;
-    sender.send(None, 0, evm_init_code(&BOUNCER)).await;
-    let (proxy, bouncer) = (deployer.create(0), deployer.create(1));
+    let (mut sender, proxy, bouncer) = proxy_and(&node, 0, evm_init_code(&BOUNCER)).await;
     // Each proxy level peels one call off the input and hands the rest to the bouncer,
     // which calls the proxy back with it: WASM, EVM, WASM, … in one transaction.
     let input = (0..24).fold(Bytes::new(), |inner, _| proxy_input(bouncer, 0, 0, &inner));
