@@ -153,7 +153,7 @@ impl Chain {
     pub fn ledger(&self) -> LedgerDb<'_> {
         LedgerDb {
             state: &self.state,
-            store: &self.store,
+            block_hashes: &self.store,
             wasm: &self.wasm,
         }
     }

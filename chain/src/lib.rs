@@ -20,6 +20,7 @@ pub mod pool;
 pub mod producer;
 pub mod rpc;
 pub mod state;
+pub mod statetest;
 pub mod store;
 pub mod testing;
 pub mod token;

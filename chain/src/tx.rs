@@ -189,6 +189,13 @@ pub fn tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
         chain_id: envelope.chain_id(),
         access_list: envelope.access_list().cloned().unwrap_or_default(),
         gas_priority_fee: envelope.max_priority_fee_per_gas(),
+        // Blob transactions reach execution only from Ethereum's state tests; the pool
+        // refuses them (see `verify`).
+        blob_hashes: envelope
+            .blob_versioned_hashes()
+            .map(<[B256]>::to_vec)
+            .unwrap_or_default(),
+        max_fee_per_blob_gas: envelope.max_fee_per_blob_gas().unwrap_or_default(),
         ..Default::default()
     }
 }

@@ -4,6 +4,7 @@
 //! anvil and `substrate --dev`; `vnt node` runs a node of Hubble from its genesis.
 
 mod contract;
+mod evm;
 
 use alloy_primitives::Address;
 use clap::{Args, Parser, Subcommand};
@@ -36,6 +37,9 @@ enum Command {
     /// Create, build, deploy and call WebAssembly contracts.
     #[command(subcommand)]
     Contract(contract::ContractCommand),
+    /// Tools for the EVM: run Ethereum's state tests through our state and execution.
+    #[command(subcommand)]
+    Evm(evm::EvmCommand),
 }
 
 #[derive(Args)]
@@ -134,6 +138,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             (args.run, genesis, Address::ZERO)
         }
         Command::Contract(command) => return contract::run(command).await,
+        // CPU-bound on threads of its own; the async runtime only waits for it.
+        Command::Evm(command) => return evm::run(command),
         Command::Node(mut args) => {
             args.run
                 .data_dir

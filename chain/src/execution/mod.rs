@@ -1,7 +1,8 @@
 //! Executing transactions with revm over the ledger's state.
 //!
 //! [`LedgerDb`] is the one seam between revm and our state: it reads the latest
-//! [`WorldState`] and canonical block hashes. A [`BlockExecutor`] runs a block's transactions
+//! [`WorldState`] and, through [`BlockHashes`], recent block hashes (the store's canonical
+//! chain; a fixed rule in Ethereum's state tests). A [`BlockExecutor`] runs a block's transactions
 //! one after another in a revm journal over that view, applies the rules revm does not know
 //! (the team lock-up), and turns the result into receipts and a [`StateDiff`]. [`call`] runs a
 //! read-only call for `eth_call` and `eth_estimateGas`.
@@ -46,12 +47,28 @@ pub struct StateReadError(String);
 
 impl DBErrorMarker for StateReadError {}
 
+/// Where `BLOCKHASH` finds the hashes of earlier blocks. A chain answers from its store;
+/// Ethereum's state tests, which have no chain, fix a rule of their own
+/// ([`crate::statetest`]).
+pub trait BlockHashes: Sync {
+    /// The hash of block `number`, zero when there is no such block.
+    fn block_hash(&self, number: u64) -> Result<B256, StateReadError>;
+}
+
+impl BlockHashes for Store {
+    fn block_hash(&self, number: u64) -> Result<B256, StateReadError> {
+        self.canonical_hash(number)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| StateReadError(e.to_string()))
+    }
+}
+
 /// Read-only view of the latest state and chain for revm, and the runtime its WASM
 /// contracts run in.
 #[derive(Clone, Copy)]
 pub struct LedgerDb<'a> {
     pub state: &'a WorldState,
-    pub store: &'a Store,
+    pub block_hashes: &'a dyn BlockHashes,
     pub wasm: &'a std::sync::Arc<WasmRuntime>,
 }
 
@@ -81,10 +98,7 @@ impl DatabaseRef for LedgerDb<'_> {
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
-        self.store
-            .canonical_hash(number)
-            .map(Option::unwrap_or_default)
-            .map_err(|e| StateReadError(e.to_string()))
+        self.block_hashes.block_hash(number)
     }
 }
 
@@ -135,11 +149,11 @@ type LedgerEvm<'a> = revm::context::Evm<
     EthFrame,
 >;
 
-fn build_evm<'a>(view: LedgerDb<'a>, block: &BlockContext, cfg: CfgEnv) -> LedgerEvm<'a> {
+fn build_evm<'a>(view: LedgerDb<'a>, block: BlockEnv, cfg: CfgEnv) -> LedgerEvm<'a> {
     let wasm = view.wasm.clone();
     Context::mainnet()
         .with_db(CacheDB::new(view))
-        .with_block(block.env())
+        .with_block(block)
         .with_cfg(cfg)
         .build_mainnet()
         .with_precompiles(VntPrecompiles::new(wasm))
@@ -162,8 +176,8 @@ pub struct ExecutedBlock {
 
 /// Runs transactions one by one on top of the latest state, for one block.
 pub struct BlockExecutor<'a> {
+    /// Holds the block's environment too: its gas limit and timestamp are read from there.
     evm: LedgerEvm<'a>,
-    block: BlockContext,
     vesting: &'a BTreeMap<Address, VestingSchedule>,
     executed: ExecutedBlock,
 }
@@ -175,9 +189,19 @@ impl<'a> BlockExecutor<'a> {
         config: &ChainConfig,
         vesting: &'a BTreeMap<Address, VestingSchedule>,
     ) -> Self {
+        Self::with_env(view, block.env(), cfg(config), vesting)
+    }
+
+    /// An executor for a block revm describes directly; Ethereum's state tests give fields
+    /// (difficulty, excess blob gas) our own blocks leave at their defaults.
+    pub fn with_env(
+        view: LedgerDb<'a>,
+        block: BlockEnv,
+        cfg: CfgEnv,
+        vesting: &'a BTreeMap<Address, VestingSchedule>,
+    ) -> Self {
         Self {
-            evm: build_evm(view, &block, cfg(config)),
-            block,
+            evm: build_evm(view, block, cfg),
             vesting,
             executed: ExecutedBlock {
                 transactions: Vec::new(),
@@ -190,7 +214,7 @@ impl<'a> BlockExecutor<'a> {
 
     /// Gas still available in the block.
     pub fn gas_left(&self) -> u64 {
-        self.block.gas_limit - self.executed.gas_used
+        self.evm.ctx.block.gas_limit - self.executed.gas_used
     }
 
     /// Executes one transaction and keeps its effects, or refuses it and changes nothing.
@@ -232,7 +256,8 @@ impl<'a> BlockExecutor<'a> {
         let balance = revm::Database::basic(&mut self.evm.ctx.journaled_state.database, tx.sender)
             .map_err(|e| TxError::Rejected(e.to_string()))?
             .map_or(U256::ZERO, |info| info.balance);
-        vesting_check(tx, schedule, balance, self.block.timestamp)
+        let now = self.evm.ctx.block.timestamp.saturating_to();
+        vesting_check(tx, schedule, balance, now)
     }
 
     /// Ends the block: the executed transactions, their receipts and the state they change.
@@ -389,7 +414,7 @@ pub fn call(
     cfg.disable_base_fee = !fee_given;
     cfg.disable_nonce_check = true;
     cfg.tx_chain_id_check = false;
-    let mut evm = build_evm(view, block, cfg);
+    let mut evm = build_evm(view, block.env(), cfg);
     let env = TxEnv {
         tx_type: if request.max_fee_per_gas.is_some() {
             2
