@@ -14,7 +14,7 @@
 //! (rebuilt by [`crate::history`]) and traces the one asked for.
 
 use super::handler::{VntHandler, VntPrecompiles};
-use super::{BlockContext, CallRequest, StateReadError, WasmRuntime, cfg, to_tx_error};
+use super::{BlockContext, CallRequest, StateReadError, WasmRuntime, call_setup, cfg, to_tx_error};
 use crate::config::ChainConfig;
 use crate::tx::{TxError, tx_env};
 use alloy_consensus::TxEnvelope;
@@ -22,7 +22,7 @@ use alloy_eips::eip2930::AccessList;
 use alloy_primitives::Address;
 use alloy_rpc_types_trace::geth::{CallConfig, CallFrame};
 use revm::context::result::{EVMError, ExecutionResult};
-use revm::context::{CfgEnv, ContextTr, Evm, JournalTr, TxEnv};
+use revm::context::{CfgEnv, ContextTr, Evm, JournalTr};
 use revm::database::CacheDB;
 use revm::database_interface::DatabaseRef;
 use revm::handler::instructions::EthInstructions;
@@ -128,42 +128,6 @@ where
             }
         }
     }
-}
-
-/// The configuration and transaction of a read-only call, as [`super::call`] runs it.
-fn call_setup(config: &ChainConfig, request: &CallRequest, gas_limit: u64) -> (CfgEnv, TxEnv) {
-    let mut cfg = cfg(config);
-    let fee_given = request.gas_price.is_some() || request.max_fee_per_gas.is_some();
-    // As in geth, a call that names no fee pays none and ignores the base fee and nonce.
-    cfg.disable_base_fee = !fee_given;
-    cfg.disable_nonce_check = true;
-    cfg.tx_chain_id_check = false;
-    let env = TxEnv {
-        // An access list is what this answers, so the transaction carries one: type 1 at least.
-        tx_type: if request.max_fee_per_gas.is_some() {
-            2
-        } else {
-            1
-        },
-        caller: request.from.unwrap_or_default(),
-        gas_limit,
-        gas_price: request
-            .max_fee_per_gas
-            .or(request.gas_price)
-            .unwrap_or_default(),
-        gas_priority_fee: request.max_priority_fee_per_gas,
-        kind: request.to.map_or(
-            revm::primitives::TxKind::Create,
-            revm::primitives::TxKind::Call,
-        ),
-        value: request.value.unwrap_or_default(),
-        data: request.input.clone(),
-        nonce: request.nonce.unwrap_or_default(),
-        chain_id: Some(config.chain_id),
-        access_list: request.access_list.clone().unwrap_or_default(),
-        ..Default::default()
-    };
-    (cfg, env)
 }
 
 /// What `eth_createAccessList` answers.

@@ -400,21 +400,15 @@ impl CallOutcome {
     }
 }
 
-/// Runs a call against the latest state without keeping its effects.
-pub fn call(
-    view: LedgerDb,
-    block: &BlockContext,
-    config: &ChainConfig,
-    request: &CallRequest,
-    gas_limit: u64,
-) -> Result<CallOutcome, TxError> {
+/// The configuration and transaction of a read-only call (`eth_call`, `eth_estimateGas`,
+/// `eth_createAccessList`).
+fn call_setup(config: &ChainConfig, request: &CallRequest, gas_limit: u64) -> (CfgEnv, TxEnv) {
     let mut cfg = cfg(config);
     let fee_given = request.gas_price.is_some() || request.max_fee_per_gas.is_some();
     // As in geth, a call that names no fee pays none and ignores the base fee and nonce.
     cfg.disable_base_fee = !fee_given;
     cfg.disable_nonce_check = true;
     cfg.tx_chain_id_check = false;
-    let mut evm = build_evm(view, block.env(), cfg);
     let env = TxEnv {
         tx_type: if request.max_fee_per_gas.is_some() {
             2
@@ -441,6 +435,19 @@ pub fn call(
         access_list: request.access_list.clone().unwrap_or_default(),
         ..Default::default()
     };
+    (cfg, env)
+}
+
+/// Runs a call against the latest state without keeping its effects.
+pub fn call(
+    view: LedgerDb,
+    block: &BlockContext,
+    config: &ChainConfig,
+    request: &CallRequest,
+    gas_limit: u64,
+) -> Result<CallOutcome, TxError> {
+    let (cfg, env) = call_setup(config, request, gas_limit);
+    let mut evm = build_evm(view, block.env(), cfg);
     let result = transact(&mut evm, env).map_err(to_tx_error)?;
     Ok(match result {
         ExecutionResult::Success {
