@@ -301,3 +301,41 @@ async fn calls_back_and_forth_between_the_vms_stop_at_the_wasm_depth_limit() {
     let receipt = sender.send(Some(proxy), 0, input).await;
     assert_eq!(receipt["status"], "0x1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_callee_uses_the_gas_it_was_given_a_refused_call_none() {
+    let node = TestNode::start().await;
+    let deployer = signers()[0].address();
+    // `INVALID`, and `revert(0, 0)`.
+    let (mut sender, proxy, invalid) = proxy_and(&node, 0, evm_init_code(&hex!("fe"))).await;
+    sender
+        .send(None, 0, evm_init_code(&hex!("60006000fd")))
+        .await;
+    let reverter = deployer.create(2);
+    let gas_used = |receipt: &Value| {
+        u64::from_str_radix(&receipt["gasUsed"].as_str().unwrap()[2..], 16).unwrap()
+    };
+
+    // An EVM halt uses all it was given (63/64 of the 10M the transaction brought): the
+    // WASM caller is charged as an EVM caller would be.
+    let halted = sender
+        .send(Some(proxy), 0, proxy_input(invalid, 0, 0, &[]))
+        .await;
+    assert_eq!(slot(&node, proxy, 0xaa).await, B256::with_last_byte(2));
+    assert!(gas_used(&halted) > 9_000_000, "{halted}");
+
+    // A revert keeps its unused gas.
+    let reverted = sender
+        .send(Some(proxy), 0, proxy_input(reverter, 0, 0, &[]))
+        .await;
+    assert_eq!(slot(&node, proxy, 0xaa).await, B256::with_last_byte(1));
+    assert!(gas_used(&reverted) < 200_000, "{reverted}");
+
+    // A call whose value the caller cannot cover is refused: a failure, not a revert, and
+    // its gas comes back.
+    let refused = sender
+        .send(Some(proxy), 0, proxy_input(reverter, 0, 1, &[]))
+        .await;
+    assert_eq!(slot(&node, proxy, 0xaa).await, B256::with_last_byte(2));
+    assert!(gas_used(&refused) < 200_000, "{refused}");
+}

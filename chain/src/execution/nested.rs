@@ -12,6 +12,7 @@
 use super::handler::{VntHandler, VntPrecompiles};
 use super::wasm::{FrameContext, WasmRuntime};
 use revm::context::{Cfg, ContextTr, FrameStack, JournalTr, LocalContextTr};
+use revm::context_interface::context::take_error;
 use revm::handler::evm::{ContextDbError, FrameInitResult};
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthFrame, EvmTr, FrameResult, Handler};
@@ -53,9 +54,16 @@ pub fn call<CTX: FrameContext>(
         precompiles: VntPrecompiles::new(runtime.clone()),
         frames: FrameStack::new(),
     };
-    let result = VntHandler::default().run_exec_loop(&mut evm, init);
+    let result = VntHandler::default()
+        .run_exec_loop(&mut evm, init)
+        .map_err(|error| error.to_string());
+    // A database failure in the callee's own frame is left in the context, not returned:
+    // take it here so the calling WASM frame learns of it at once.
+    let pending =
+        take_error::<ContextDbError<CTX>, _>(evm.ctx.error()).map_err(|error| format!("{error:?}"));
     memory.free_child_context();
-    match result.map_err(|error| error.to_string())? {
+    pending?;
+    match result? {
         FrameResult::Call(outcome) => Ok(outcome),
         FrameResult::Create(_) => unreachable!("a call frame ends as a call"),
     }

@@ -11,7 +11,7 @@ use super::{Failure, FrameContext, FrameEnd, LedgerFailure, WasmCreate, WasmRunt
 use alloy_primitives::{Address, B256, Bytes, Log, U256};
 use revm::context::JournalTr;
 use revm::context_interface::CreateScheme;
-use revm::interpreter::{CallInput, CallInputs, CallScheme, CallValue};
+use revm::interpreter::{CallInput, CallInputs, CallScheme, CallValue, InstructionResult};
 use std::sync::Arc;
 use vnt_vm::Host;
 use vnt_vm::host::CallStatus;
@@ -82,7 +82,8 @@ impl<CTX: FrameContext> JournalLedger<'_, CTX> {
     }
 
     /// Records a read the database could not serve; the value read is then the default,
-    /// and the transaction stops with the failure once the frame returns.
+    /// and the transaction stops with the failure once the frame returns. Until then the
+    /// frame may run on, but its writes, logs, calls and creations do nothing.
     fn fail<T: Default>(&mut self, error: impl std::fmt::Display) -> T {
         self.failure.get_or_insert_with(|| error.to_string());
         T::default()
@@ -98,6 +99,9 @@ impl<CTX: FrameContext> Ledger for JournalLedger<'_, CTX> {
     }
 
     fn storage_write(&mut self, address: Address, key: U256, value: U256) -> U256 {
+        if self.failure.is_some() {
+            return U256::ZERO;
+        }
         match self.ctx.journal_mut().sstore(address, key, value) {
             Ok(result) => result.data.present_value,
             Err(error) => self.fail(error),
@@ -112,10 +116,15 @@ impl<CTX: FrameContext> Ledger for JournalLedger<'_, CTX> {
     }
 
     fn log(&mut self, log: Log) {
-        self.ctx.journal_mut().log(log);
+        if self.failure.is_none() {
+            self.ctx.journal_mut().log(log);
+        }
     }
 
     fn call(&mut self, from: &vnt_vm::host::Context, request: CallRequest) -> CallResult {
+        if self.failure.is_some() {
+            return CallResult::failed();
+        }
         let target = Address::from(request.target);
         let (caller, storage_owner, value, scheme) = match request.kind {
             CallKind::Call => (
@@ -171,24 +180,33 @@ impl<CTX: FrameContext> Ledger for JournalLedger<'_, CTX> {
             }
         };
         let result = &outcome.result;
-        let status = if result.is_ok() {
-            CallStatus::Success
-        } else if result.is_revert() {
-            CallStatus::Revert
-        } else {
-            CallStatus::Failure
+        // As an EVM caller sees its callee: a revert keeps its unused gas; a refusal before
+        // anything ran (depth, funds; revm counts those as reverts) fails with its gas
+        // returned; any other halt uses everything it was given, which revm leaves to the
+        // calling frame to charge.
+        let (status, gas_used) = match result.result {
+            _ if result.is_ok() => (CallStatus::Success, None),
+            InstructionResult::Revert => (CallStatus::Revert, None),
+            InstructionResult::CallTooDeep | InstructionResult::OutOfFunds => {
+                (CallStatus::Failure, Some(0))
+            }
+            _ => (CallStatus::Failure, Some(request.gas)),
         };
         // Gas refunds earned below a WASM frame are forgone: the VM keeps no refund
         // counter to pass them up in.
+        let spent = result.gas.total_gas_spent().saturating_mul(VM_GAS_PER_GAS);
         CallResult {
             status,
             output: result.output.to_vec(),
-            gas_used: result.gas.total_gas_spent().saturating_mul(VM_GAS_PER_GAS),
+            gas_used: gas_used.unwrap_or(spent),
             created: None,
         }
     }
 
     fn create(&mut self, from: &vnt_vm::host::Context, request: CreateRequest) -> CallResult {
+        if self.failure.is_some() {
+            return CallResult::failed();
+        }
         let init_code = Bytes::from(request.code);
         let create = WasmCreate {
             caller: Address::from(from.address),
