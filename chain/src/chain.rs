@@ -21,6 +21,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+/// How many blocks behind the head past state is rebuilt for (tracing).
+pub const MAX_STATE_HISTORY: u64 = 1024;
+
 /// Failures of the chain itself (not of a transaction).
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -301,6 +304,17 @@ impl Chain {
             return Err(ChainError::NoStateBefore {
                 number,
                 reason: "there is no such block with a parent".into(),
+            });
+        }
+        // Rebuilding reads every changeset up to the head under the chain's lock, so how far
+        // back a request may reach is bounded, as geth bounds its re-execution.
+        if self.head.number - number >= MAX_STATE_HISTORY {
+            return Err(ChainError::NoStateBefore {
+                number,
+                reason: format!(
+                    "it is more than {MAX_STATE_HISTORY} blocks behind the head (#{})",
+                    self.head.number
+                ),
             });
         }
         let mut undos = Vec::new();

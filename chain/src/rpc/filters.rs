@@ -27,8 +27,9 @@ use tokio::sync::broadcast;
 
 /// Most filters installed at once, across all clients.
 pub const MAX_FILTERS: usize = 1024;
-/// Most items one filter holds or reports per poll.
-pub const MAX_FILTER_ITEMS: usize = 10_000;
+/// Most items one filter reports per poll, and most transaction hashes a pending-transaction
+/// filter holds between polls (1,024 such filters hold at most 32 MiB).
+pub const MAX_FILTER_ITEMS: usize = 1_000;
 /// A filter not polled for this long is removed (geth's default).
 pub const FILTER_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
