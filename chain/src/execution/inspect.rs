@@ -14,6 +14,7 @@
 //! (rebuilt by [`crate::history`]) and traces the one asked for.
 
 use super::handler::{VntHandler, VntPrecompiles};
+use super::wasm::FrameContext;
 use super::{BlockContext, CallRequest, StateReadError, WasmRuntime, call_setup, cfg, to_tx_error};
 use crate::config::ChainConfig;
 use crate::tx::{TxError, tx_env};
@@ -22,7 +23,7 @@ use alloy_eips::eip2930::AccessList;
 use alloy_primitives::Address;
 use alloy_rpc_types_trace::geth::{CallConfig, CallFrame};
 use revm::context::result::{EVMError, ExecutionResult};
-use revm::context::{CfgEnv, ContextTr, Evm, JournalTr};
+use revm::context::{CfgEnv, Evm};
 use revm::database::CacheDB;
 use revm::database_interface::DatabaseRef;
 use revm::handler::instructions::EthInstructions;
@@ -65,7 +66,7 @@ fn build<DB: DatabaseRef, I>(
 impl<EVM> VntHandler<EVM>
 where
     EVM: InspectorEvmTr<
-            Context: ContextTr<Journal: JournalTr<State = revm::state::EvmState>>,
+            Context: FrameContext,
             Precompiles = VntPrecompiles,
             Frame = EthFrame,
             Inspector: Inspector<<EVM as EvmTr>::Context, EthInterpreter>,
@@ -99,7 +100,7 @@ where
 impl<EVM> InspectorHandler for VntHandler<EVM>
 where
     EVM: InspectorEvmTr<
-            Context: ContextTr<Journal: JournalTr<State = revm::state::EvmState>>,
+            Context: FrameContext,
             Precompiles = VntPrecompiles,
             Frame = EthFrame,
             Inspector: Inspector<<EVM as EvmTr>::Context, EthInterpreter>,
