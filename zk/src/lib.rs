@@ -10,7 +10,9 @@
 //! Start reading at [`note`] (what a note is), then [`circuit::SpendCircuit`] (what a proof
 //! says). Every hash is [`poseidon`], with parameters derived, not copied.
 
+pub mod note;
 pub mod poseidon;
+pub mod tree;
 
 /// The scalar field of BLS12-381: every commitment, nullifier and tree node is one element.
 pub use ark_bls12_381::Fr;
