@@ -10,8 +10,10 @@
 //! Start reading at [`note`] (what a note is), then [`circuit::SpendCircuit`] (what a proof
 //! says). Every hash is [`poseidon`], with parameters derived, not copied.
 
+pub mod circuit;
 pub mod note;
 pub mod poseidon;
+pub mod testing;
 pub mod tree;
 
 /// The scalar field of BLS12-381: every commitment, nullifier and tree node is one element.
