@@ -3,11 +3,9 @@
 //! (address arrays, null topics, topic alternatives), and bad ids, filters and too many
 //! filters get clear errors.
 
-mod support;
-
 use alloy_primitives::{Address, B256, Bytes};
 use serde_json::{Value, json};
-use support::TestNode;
+use crate::support::TestNode;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::rpc::filters::MAX_FILTERS;
 use vnt_chain::testing::{Transfer, signers};

@@ -1,11 +1,9 @@
 //! `debug_traceTransaction` with geth's `callTracer` replays past transactions on the state
 //! before their block, and `eth_createAccessList` finds what a call touches.
 
-mod support;
-
 use alloy_primitives::{Address, Bytes, U256, hex};
 use serde_json::{Value, json};
-use support::{TestNode, schema::Spec};
+use crate::support::{TestNode, schema::Spec};
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::testing::{Transfer, signers};
 

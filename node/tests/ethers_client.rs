@@ -1,8 +1,6 @@
 //! A real Ethereum client library (ethers v6 from npm) drives a real `vnt dev` process.
 
-mod support;
-
-use support::{DevProcess, run_client};
+use crate::support::{DevProcess, run_client};
 
 #[test]
 fn ethers_sends_every_transaction_type_and_reads_receipts() {

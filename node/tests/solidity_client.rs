@@ -3,9 +3,7 @@
 //! polling filter and a WebSocket `logs` subscription, and decodes every kind of revert
 //! from `eth_call` and `eth_estimateGas`.
 
-mod support;
-
-use support::{DevProcess, run_client};
+use crate::support::{DevProcess, run_client};
 
 #[test]
 fn solidity_tokens_events_and_reverts_work_through_ethers() {

@@ -1,9 +1,7 @@
 //! The compiled-module cache only saves time: cold, warm and disabled caches give identical
 //! results, and anything that changes the compiled code changes the key.
 
-mod support;
-
-use support::{corpus, engines};
+use crate::support::{corpus, engines};
 use vnt_vm::cache::ModuleCache;
 use vnt_vm::engine;
 use vnt_vm::testing::MemoryHost;

@@ -1,9 +1,7 @@
 //! Calls between contracts on both engines: call, static call, delegate call, creation,
 //! value transfer, gas forwarding, rollback of failed callees and the depth limit.
 
-mod support;
-
-use support::{corpus, run_agreeing, sweep_run};
+use crate::support::{corpus, run_agreeing, sweep_run};
 use vnt_vm::host::CALL_DEPTH_LIMIT;
 use vnt_vm::testing::MemoryHost;
 use vnt_vm::{EXECUTION_STACK_BYTES, Outcome, Status, TrapKind};

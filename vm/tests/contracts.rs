@@ -1,8 +1,6 @@
 //! Small contracts behave as written, identically on both engines.
 
-mod support;
-
-use support::{call_agreeing, compile_all, corpus};
+use crate::support::{call_agreeing, compile_all, corpus};
 use vnt_vm::Status;
 use vnt_vm::testing::MemoryHost;
 

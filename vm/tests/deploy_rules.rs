@@ -1,9 +1,7 @@
 //! Modules that break the determinism profile are refused at deploy with the rule's name;
 //! modules at every limit still deploy and compile on both engines.
 
-mod support;
-
-use support::{call_agreeing, compile_all, engines};
+use crate::support::{call_agreeing, compile_all, engines};
 use vnt_vm::profile::{Limits, Rule};
 use vnt_vm::testing::MemoryHost;
 use vnt_vm::{DeployError, Status, Vm};

@@ -1,9 +1,7 @@
 //! The context and cryptography host functions give the right answers on both engines.
 
-mod support;
-
 use std::any::Any;
-use support::{compile_all, corpus, engines};
+use crate::support::{compile_all, corpus, engines};
 use vnt_vm::Status;
 use vnt_vm::crypto;
 use vnt_vm::engine::{self, Compiled};

@@ -1,9 +1,7 @@
 //! The hostile corpus: every module ends in a deterministic outcome, the same on both
 //! engines, with gas used within the limit.
 
-mod support;
-
-use support::{call_agreeing, compile_all, corpus, sweep_gas};
+use crate::support::{call_agreeing, compile_all, corpus, sweep_gas};
 use vnt_vm::testing::MemoryHost;
 use vnt_vm::{Status, TrapKind};
 

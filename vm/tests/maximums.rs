@@ -2,11 +2,9 @@
 //! once, deploys, compiles on both engines and runs to the same end; one more of anything
 //! is refused. Compile times are printed (`--nocapture`) for the record, not asserted.
 
-mod support;
-
 use std::fmt::Write;
 use std::time::Instant;
-use support::{call_agreeing, engines};
+use crate::support::{call_agreeing, engines};
 use vnt_vm::profile::Limits;
 use vnt_vm::testing::MemoryHost;
 use vnt_vm::{DeployError, Status, Vm};

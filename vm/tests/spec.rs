@@ -8,11 +8,9 @@
 //! exported globals, imports from the spec's `spectest` module or from other modules, start
 //! functions) are counted as skipped; the counts are printed.
 
-mod support;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use support::engines;
+use crate::support::engines;
 use vnt_vm::engine::{Instance, Invocation};
 use vnt_vm::profile::{Limits, Rule};
 use vnt_vm::testing::MemoryHost;

@@ -1,0 +1,15 @@
+//! One test binary for the crate's integration tests: every file beside this one is a
+//! module here. Each separate binary would link its own copy of the VMs and revm (about
+//! 250 MB apiece in the dev profile), which filled CI's disk and cost a link per file.
+
+mod support;
+
+mod cache;
+mod calls;
+mod contracts;
+mod deploy_rules;
+mod generated;
+mod host_functions;
+mod hostile;
+mod maximums;
+mod spec;
