@@ -125,6 +125,9 @@ pub struct PublicInputs {
 }
 
 impl PublicInputs {
+    /// How many field elements [`PublicInputs::to_field_elements`] yields.
+    pub const COUNT: usize = 10;
+
     /// The Groth16 public inputs, in the order the circuit allocates them.
     pub fn to_field_elements(&self) -> Vec<Fr> {
         let mut v = vec![self.root];
