@@ -1,0 +1,233 @@
+use super::*;
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+
+fn id(n: u8) -> ValidatorId {
+    [n; 20]
+}
+
+fn keypair(n: u8) -> VrfKeypair {
+    VrfKeypair::from_seed([n; 32])
+}
+
+/// Runs `epochs` epochs in which one proposer per epoch (chosen by `rng`, as block
+/// production would) contributes a verified VRF output, and returns every committee drawn.
+fn simulate(
+    epochs: u64,
+    candidates: &[Candidate],
+    seats: usize,
+    rng: &mut ChaCha20Rng,
+) -> Vec<Committee> {
+    let keys: Vec<VrfKeypair> = (0..candidates.len() as u8).map(keypair).collect();
+    let (mut seed, mut seed_after) = (EpochSeed([1; 32]), EpochSeed([2; 32]));
+    let mut committees = Vec::new();
+    for epoch in 0..epochs {
+        committees.push(draw(&seed, epoch, candidates, seats).unwrap());
+        let proposer = (rng.next_u32() as usize) % keys.len();
+        let (output, proof) = keys[proposer].evaluate(&seed, epoch, epoch * 10);
+        let verified =
+            verify_output(&keys[proposer].public(), &seed, epoch, epoch * 10, &proof).unwrap();
+        assert_eq!(verified, output);
+        let fixed = next_seed(&seed_after, epoch, &[verified]);
+        (seed, seed_after) = (seed_after, fixed);
+    }
+    committees
+}
+
+#[test]
+fn seat_shares_track_stake_shares_within_one_point_over_10_000_epochs() {
+    let stakes = [400u128, 250, 150, 100, 50, 30, 20];
+    let candidates: Vec<Candidate> = stakes
+        .iter()
+        .enumerate()
+        .map(|(i, &stake)| Candidate {
+            id: id(i as u8),
+            stake: stake * 10u128.pow(18),
+        })
+        .collect();
+    let total_stake: u128 = stakes.iter().sum();
+    let committees = simulate(10_000, &candidates, 16, &mut ChaCha20Rng::seed_from_u64(7));
+    let total_seats = (committees.len() * 16) as f64;
+    for (i, &stake) in stakes.iter().enumerate() {
+        let won = committees
+            .iter()
+            .flat_map(|c| &c.seats)
+            .filter(|s| **s == id(i as u8))
+            .count();
+        let seat_share = won as f64 / total_seats;
+        let stake_share = stake as f64 / total_stake as f64;
+        assert!(
+            (seat_share - stake_share).abs() < 0.01,
+            "candidate {i}: {:.4} of seats for {:.4} of stake",
+            seat_share,
+            stake_share
+        );
+    }
+}
+
+#[test]
+fn anyone_recomputes_the_committee_from_chain_data() {
+    // What the chain records: the stake snapshot, the proposers' VRF keys, and each block's
+    // VRF proof. A verifier with only these gets the same seed and the same committee.
+    let candidates: Vec<Candidate> = (0..5)
+        .map(|i| Candidate {
+            id: id(i),
+            stake: 100 + i as u128,
+        })
+        .collect();
+    let seed = EpochSeed([9; 32]);
+    let seed_after = EpochSeed([8; 32]);
+    let blocks: Vec<(u8, u64, VrfProof)> = (0..4u64)
+        .map(|h| {
+            let proposer = (h % 5) as u8;
+            (proposer, h, keypair(proposer).evaluate(&seed, 3, h).1)
+        })
+        .collect();
+    let recompute = |blocks: &[(u8, u64, VrfProof)]| -> Result<Committee, CommitteeError> {
+        let outputs = blocks
+            .iter()
+            .map(|(p, h, proof)| verify_output(&keypair(*p).public(), &seed, 3, *h, proof))
+            .collect::<Result<Vec<_>, _>>()?;
+        draw(&next_seed(&seed_after, 3, &outputs), 5, &candidates, 8)
+    };
+    let honest = recompute(&blocks).unwrap();
+    assert_eq!(recompute(&blocks).unwrap(), honest);
+    assert_eq!(honest.seats.len(), 8);
+    // A header whose proof was swapped for another block's does not verify.
+    let mut swapped = blocks.clone();
+    swapped[1].2 = blocks[2].2;
+    assert_eq!(recompute(&swapped), Err(CommitteeError::BadProof));
+}
+
+#[test]
+fn an_altered_vrf_proof_is_rejected() {
+    let key = keypair(3);
+    let seed = EpochSeed([4; 32]);
+    let (output, proof) = key.evaluate(&seed, 7, 70);
+    assert_eq!(
+        verify_output(&key.public(), &seed, 7, 70, &proof),
+        Ok(output)
+    );
+    for byte in [0, 31, 32, 63] {
+        let mut altered = proof;
+        altered.proof[byte] ^= 1;
+        assert_eq!(
+            verify_output(&key.public(), &seed, 7, 70, &altered),
+            Err(CommitteeError::BadProof),
+            "proof byte {byte}"
+        );
+    }
+    let mut altered = proof;
+    altered.pre_output[0] ^= 1;
+    assert_eq!(
+        verify_output(&key.public(), &seed, 7, 70, &altered),
+        Err(CommitteeError::BadProof)
+    );
+    // The right proof under another key, for another height, epoch or seed.
+    assert_eq!(
+        verify_output(&keypair(4).public(), &seed, 7, 70, &proof),
+        Err(CommitteeError::BadProof)
+    );
+    assert_eq!(
+        verify_output(&key.public(), &seed, 7, 71, &proof),
+        Err(CommitteeError::BadProof)
+    );
+    assert_eq!(
+        verify_output(&key.public(), &seed, 8, 70, &proof),
+        Err(CommitteeError::BadProof)
+    );
+    assert_eq!(
+        verify_output(&key.public(), &EpochSeed([5; 32]), 7, 70, &proof),
+        Err(CommitteeError::BadProof)
+    );
+    assert_eq!(
+        verify_output(&[0xff; 32], &seed, 7, 70, &proof),
+        Err(CommitteeError::BadKey)
+    );
+}
+
+#[test]
+fn the_draw_ignores_input_order_and_zero_stake() {
+    let seed = EpochSeed([6; 32]);
+    let mut candidates: Vec<Candidate> = (0..6)
+        .map(|i| Candidate {
+            id: id(i),
+            stake: 10 * (i as u128 + 1),
+        })
+        .collect();
+    let forward = draw(&seed, 1, &candidates, 20).unwrap();
+    candidates.reverse();
+    candidates.push(Candidate {
+        id: id(99),
+        stake: 0,
+    });
+    let backward = draw(&seed, 1, &candidates, 20).unwrap();
+    assert_eq!(forward, backward);
+    assert!(!backward.contains(&id(99)));
+    assert_eq!(forward.members().iter().map(|(_, n)| n).sum::<usize>(), 20);
+    assert_ne!(
+        draw(&seed, 2, &candidates, 20).unwrap().seats,
+        forward.seats,
+        "another epoch, another draw"
+    );
+}
+
+#[test]
+fn bad_stake_tables_are_refused() {
+    let seed = EpochSeed([0; 32]);
+    let one = Candidate {
+        id: id(1),
+        stake: 5,
+    };
+    assert_eq!(draw(&seed, 0, &[], 4), Err(CommitteeError::NoStake));
+    assert_eq!(
+        draw(
+            &seed,
+            0,
+            &[Candidate {
+                id: id(1),
+                stake: 0
+            }],
+            4
+        ),
+        Err(CommitteeError::NoStake)
+    );
+    assert_eq!(draw(&seed, 0, &[one], 0), Err(CommitteeError::NoSeats));
+    assert_eq!(
+        draw(&seed, 0, &[one, one], 4),
+        Err(CommitteeError::DuplicateCandidate(id(1)))
+    );
+    let huge = Candidate {
+        id: id(2),
+        stake: u128::MAX,
+    };
+    assert_eq!(
+        draw(&seed, 0, &[one, huge], 4),
+        Err(CommitteeError::StakeOverflow)
+    );
+    // A single candidate with all the stake takes every seat, whatever the bound.
+    let all = draw(
+        &seed,
+        0,
+        &[Candidate {
+            id: id(3),
+            stake: u128::MAX,
+        }],
+        3,
+    )
+    .unwrap();
+    assert_eq!(all.seats, vec![id(3); 3]);
+}
+
+#[test]
+fn the_uniform_draw_has_no_bias_at_awkward_bounds() {
+    // A bound just above 2^127 rejects almost half of all hashes: the draw must still land
+    // in range and reach both halves.
+    let bound = (1u128 << 127) + 1;
+    let seed = EpochSeed([3; 32]);
+    let draws: Vec<u128> = (0..200)
+        .map(|seat| uniform_below(&seed, 0, seat, bound))
+        .collect();
+    assert!(draws.iter().all(|&x| x < bound));
+    assert!(draws.iter().any(|&x| x < bound / 2) && draws.iter().any(|&x| x >= bound / 2));
+}
