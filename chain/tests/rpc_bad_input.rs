@@ -1,11 +1,11 @@
 //! Bad input at the RPC boundary gets a specific, geth-worded error and changes nothing.
 
+use crate::support::TestNode;
 use alloy_consensus::{Signed, TxEip1559, TxEnvelope, TxLegacy};
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
 use alloy_signer_local::PrivateKeySigner;
 use serde_json::{Value, json};
-use crate::support::TestNode;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::testing::{Transfer, signers};
 use vnt_chain::token::vnt;

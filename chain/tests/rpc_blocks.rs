@@ -3,9 +3,9 @@
 //! by-hash methods, and answer `null` for what does not exist; the CREATE2 factory of the
 //! dev genesis deploys at the address CREATE2 defines.
 
+use crate::support::{TestNode, schema::Spec};
 use alloy_primitives::{Address, B256, Bytes, U256, hex, keccak256};
 use serde_json::{Value, json};
-use crate::support::{TestNode, schema::Spec};
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::genesis::{CREATE2_FACTORY, CREATE2_FACTORY_CODE};
 use vnt_chain::testing::{Transfer, signers};

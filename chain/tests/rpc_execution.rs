@@ -1,9 +1,9 @@
 //! `eth_call` and `eth_estimateGas` against contracts: the estimate is the smallest gas that
 //! works, and reverts come back as code 3 with their data.
 
+use crate::support::TestNode;
 use alloy_primitives::{Address, Bytes, hex};
 use serde_json::json;
-use crate::support::TestNode;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::testing::{Transfer, signers};
 

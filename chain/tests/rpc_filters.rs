@@ -3,9 +3,9 @@
 //! (address arrays, null topics, topic alternatives), and bad ids, filters and too many
 //! filters get clear errors.
 
+use crate::support::TestNode;
 use alloy_primitives::{Address, B256, Bytes};
 use serde_json::{Value, json};
-use crate::support::TestNode;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::rpc::filters::MAX_FILTERS;
 use vnt_chain::testing::{Transfer, signers};

@@ -1,9 +1,9 @@
 //! Every JSON-RPC method of the dev chain answers in the shape the Ethereum JSON-RPC
 //! specification (execution-apis) defines, and `eth_getProof` proves what it claims.
 
+use crate::support::{TestNode, mpt, schema::Spec};
 use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use serde_json::{Value, json};
-use crate::support::{TestNode, mpt, schema::Spec};
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::testing::{Transfer, TxKindOf, signers};
 use vnt_chain::token::vnt;

@@ -2,10 +2,10 @@
 //! `newPendingTransactions` notify what happens, bad subscriptions are refused, and a
 //! subscriber that stops reading is dropped without holding block production back.
 
-use alloy_primitives::{Address, B256, Bytes};
-use serde_json::{Value, json};
 use crate::support::TestNode;
 use crate::support::ws::WsClient;
+use alloy_primitives::{Address, B256, Bytes};
+use serde_json::{Value, json};
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::testing::{Transfer, signers};
 use vnt_chain::token::vnt;

@@ -1,9 +1,9 @@
 //! `debug_traceTransaction` with geth's `callTracer` replays past transactions on the state
 //! before their block, and `eth_createAccessList` finds what a call touches.
 
+use crate::support::{TestNode, schema::Spec};
 use alloy_primitives::{Address, Bytes, U256, hex};
 use serde_json::{Value, json};
-use crate::support::{TestNode, schema::Spec};
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::testing::{Transfer, signers};
 

@@ -7,9 +7,9 @@
 //! as its input says and returns the status byte and the callee's result; `vault.wat`
 //! stores and logs its input, returns the value it was sent, and reverts on `0xff`.
 
+use crate::support::TestNode;
 use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use serde_json::{Value, json};
-use crate::support::TestNode;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::testing::{Transfer, signers};
 

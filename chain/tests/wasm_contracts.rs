@@ -4,9 +4,9 @@
 //! The contract is hand-written WebAssembly so these tests depend on the chain and the VM
 //! only; the SDK-built tokens are exercised end to end in `node/tests`.
 
+use crate::support::TestNode;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use serde_json::{Value, json};
-use crate::support::TestNode;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::execution::wasm::revert_reason;
 use vnt_chain::testing::{Transfer, signers};

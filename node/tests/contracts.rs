@@ -3,9 +3,9 @@
 //! and in C, the ERC-20 tokens of `contracts/` driven by ethers with the standard ABI, and
 //! Solidity (compiled by solc-js) and WebAssembly contracts calling each other.
 
+use crate::support::{DevProcess, run_client};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use crate::support::{DevProcess, run_client};
 
 /// Runs `vnt ARGS` in `dir` and returns its standard output; it must succeed.
 fn vnt(dir: &Path, args: &[&str]) -> String {

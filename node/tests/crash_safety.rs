@@ -1,11 +1,11 @@
 //! A `vnt dev` process killed with SIGKILL while transactions flow restarts on the same data
 //! directory with every block it had reported, hashes still chained, and goes on producing.
 
+use crate::support::{DevProcess, rpc};
 use alloy_primitives::{Address, U256};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use crate::support::{DevProcess, rpc};
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::testing::{Transfer, signers};
 

@@ -1,8 +1,8 @@
 //! `vnt node` runs Hubble's genesis by default: its chain id and the white paper's allocation.
 
+use crate::support::{DevProcess, rpc};
 use alloy_primitives::U256;
 use serde_json::json;
-use crate::support::{DevProcess, rpc};
 use vnt_chain::genesis::Custody;
 use vnt_chain::token::vnt;
 

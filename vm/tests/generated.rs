@@ -3,8 +3,8 @@
 //! function invoked with zero arguments, then again at every gas
 //! limit in `[used - 1000, used]`. Return values, traps and gas must match exactly.
 
-use arbitrary::Unstructured;
 use crate::support::engines;
+use arbitrary::Unstructured;
 use vnt_vm::engine::{Instance, Invocation};
 use vnt_vm::testing::MemoryHost;
 use vnt_vm::{Value, Vm};

@@ -1,7 +1,7 @@
 //! The context and cryptography host functions give the right answers on both engines.
 
-use std::any::Any;
 use crate::support::{compile_all, corpus, engines};
+use std::any::Any;
 use vnt_vm::Status;
 use vnt_vm::crypto;
 use vnt_vm::engine::{self, Compiled};

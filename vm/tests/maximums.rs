@@ -2,9 +2,9 @@
 //! once, deploys, compiles on both engines and runs to the same end; one more of anything
 //! is refused. Compile times are printed (`--nocapture`) for the record, not asserted.
 
+use crate::support::{call_agreeing, engines};
 use std::fmt::Write;
 use std::time::Instant;
-use crate::support::{call_agreeing, engines};
 use vnt_vm::profile::Limits;
 use vnt_vm::testing::MemoryHost;
 use vnt_vm::{DeployError, Status, Vm};

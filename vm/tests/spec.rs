@@ -8,9 +8,9 @@
 //! exported globals, imports from the spec's `spectest` module or from other modules, start
 //! functions) are counted as skipped; the counts are printed.
 
+use crate::support::engines;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use crate::support::engines;
 use vnt_vm::engine::{Instance, Invocation};
 use vnt_vm::profile::{Limits, Rule};
 use vnt_vm::testing::MemoryHost;
