@@ -43,6 +43,8 @@ pub enum ChainError {
     MissingHead(B256),
     #[error("the state before block {number} cannot be rebuilt: {reason}")]
     NoStateBefore { number: u64, reason: String },
+    #[error(transparent)]
+    ShieldedPool(#[from] crate::shielded::PoolKeyError),
 }
 
 /// A block with its hash and the senders of its transactions.
@@ -78,6 +80,9 @@ impl Chain {
     /// Opens the chain in `path`, creating it from `genesis` if the directory is new.
     pub fn open(path: &Path, genesis: Genesis) -> Result<Self, ChainError> {
         genesis.validate()?;
+        if let Some(pool) = &genesis.config.shielded_pool {
+            crate::shielded::keys::load(pool, genesis.config.chain_id)?;
+        }
         let store = Store::open(path)?;
         let (genesis_block, genesis_diff) = genesis_block(&genesis);
         let genesis_hash = genesis_block.header.hash_slow();
@@ -191,8 +196,10 @@ impl Chain {
     ) -> Result<BuiltBlock, ChainError> {
         let ctx = self.next_block_context(now, beneficiary);
         let mut rejected = Vec::new();
+        let candidates: Vec<VerifiedTx> = candidates.into_iter().collect();
         let executed = {
             let mut executor = BlockExecutor::new(self.ledger(), ctx, self.config(), &self.vesting);
+            executor.preverify_shielded(&candidates);
             for tx in candidates {
                 if let Err(reason) = executor.execute(tx.clone()) {
                     rejected.push((tx, reason));

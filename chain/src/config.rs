@@ -3,6 +3,7 @@
 //! Everything here must be identical on every node of a chain: it shapes which blocks are
 //! valid. Node-local knobs (pool sizes, ports) live in [`crate::NodeConfig`].
 
+pub use crate::shielded::ShieldedPoolConfig;
 use serde::{Deserialize, Serialize};
 
 /// Chain id of Hubble, the public chain ("VNT" in ASCII).
@@ -27,6 +28,9 @@ pub struct ChainConfig {
     /// Largest encoded transaction accepted, in bytes (geth's limit: 128 KiB).
     #[serde(default = "default_max_tx_size")]
     pub max_tx_size: usize,
+    /// The shielded pool's pinned verifying key; without one the pool refuses every call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shielded_pool: Option<ShieldedPoolConfig>,
 }
 
 fn default_change_denominator() -> u64 {
@@ -48,6 +52,7 @@ impl ChainConfig {
             base_fee_change_denominator: default_change_denominator(),
             elasticity_multiplier: default_elasticity(),
             max_tx_size: default_max_tx_size(),
+            shielded_pool: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! read from a JSON file; every field is checked before a node starts from it.
 
 use crate::config::{ChainConfig, DEV_CHAIN_ID, HUBBLE_CHAIN_ID};
+use crate::shielded::{SHIELDED_POOL, SHIELDED_POOL_CODE, ShieldedPoolConfig};
 use crate::token::{TOTAL_SUPPLY_VNT, VestingSchedule, vnt};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English};
@@ -98,6 +99,10 @@ pub enum GenesisError {
     ZeroVestingStep { address: Address },
     #[error("genesis extra data is {0} bytes, at most 32 are allowed")]
     ExtraDataTooLong(usize),
+    #[error(
+        "the genesis account at the shielded pool's address {SHIELDED_POOL} is not the one its configuration implies; leave it out of alloc and set config.shieldedPool"
+    )]
+    ShieldedPoolAccount,
 }
 
 /// Who holds each share of the white paper's genesis allocation.
@@ -160,7 +165,8 @@ impl Genesis {
 
     /// A development genesis funding [`dev_signers`], with the CREATE2 factory at
     /// [`CREATE2_FACTORY`] so deterministic deployments (`forge create --salt`, Hardhat's
-    /// deterministic deployer) work out of the box.
+    /// deterministic deployer) work out of the box, and the shielded pool with the dev
+    /// verifying key (UNSAFE: anyone can forge proofs under it).
     pub fn dev(timestamp: u64) -> Self {
         let mut alloc: BTreeMap<Address, GenesisAccount> = dev_signers()
             .iter()
@@ -179,13 +185,22 @@ impl Genesis {
             ..Default::default()
         };
         alloc.insert(CREATE2_FACTORY, factory);
-        Self {
+        let mut genesis = Self {
             config: ChainConfig::new(DEV_CHAIN_ID),
             timestamp,
             base_fee_per_gas: INITIAL_BASE_FEE,
             extra_data: Bytes::from_static(b"VNT dev"),
             alloc,
-        }
+        };
+        genesis.enable_shielded_pool(ShieldedPoolConfig::dev());
+        genesis
+    }
+
+    /// Installs the shielded pool at [`SHIELDED_POOL`] with the verifying key `pool` pins.
+    pub fn enable_shielded_pool(&mut self, pool: ShieldedPoolConfig) {
+        self.alloc
+            .insert(SHIELDED_POOL, shielded_pool_account(&pool));
+        self.config.shielded_pool = Some(pool);
     }
 
     /// Reads and validates a genesis JSON file.
@@ -195,10 +210,25 @@ impl Genesis {
             path: shown.clone(),
             source,
         })?;
-        let genesis: Self = serde_json::from_str(&text).map_err(|source| GenesisError::Parse {
-            path: shown,
-            source,
-        })?;
+        let mut genesis: Self =
+            serde_json::from_str(&text).map_err(|source| GenesisError::Parse {
+                path: shown,
+                source,
+            })?;
+        // The pool's genesis account follows from its configuration; a file need only name
+        // the key, whose path is taken relative to the genesis file.
+        if let Some(mut pool) = genesis.config.shielded_pool.clone() {
+            if let (Some(file), Some(dir)) = (&pool.verifying_key_file, path.parent())
+                && file.is_relative()
+            {
+                pool.verifying_key_file = Some(dir.join(file));
+            }
+            genesis
+                .alloc
+                .entry(SHIELDED_POOL)
+                .or_insert_with(|| shielded_pool_account(&pool));
+            genesis.config.shielded_pool = Some(pool);
+        }
         genesis.validate()?;
         Ok(genesis)
     }
@@ -213,6 +243,14 @@ impl Genesis {
         }
         if self.extra_data.len() > 32 {
             return Err(GenesisError::ExtraDataTooLong(self.extra_data.len()));
+        }
+        let pool = self.alloc.get(&SHIELDED_POOL);
+        match &self.config.shielded_pool {
+            Some(config) if pool != Some(&shielded_pool_account(config)) => {
+                return Err(GenesisError::ShieldedPoolAccount);
+            }
+            None if pool.is_some() => return Err(GenesisError::ShieldedPoolAccount),
+            _ => {}
         }
         for (address, account) in &self.alloc {
             let Some(vesting) = &account.vesting else {
@@ -243,6 +281,18 @@ impl Genesis {
     /// Sum of all genesis balances.
     pub fn total_issued(&self) -> U256 {
         self.alloc.values().map(|a| a.balance).sum()
+    }
+}
+
+/// The shielded pool's account at genesis: its marker code and the storage that pins the
+/// key and makes the empty tree's root known.
+pub fn shielded_pool_account(pool: &ShieldedPoolConfig) -> GenesisAccount {
+    GenesisAccount {
+        // A contract account, as on Ethereum: nonce 1 (EIP-161).
+        nonce: 1,
+        code: Some(Bytes::from_static(&SHIELDED_POOL_CODE)),
+        storage: crate::shielded::storage::genesis_storage(pool.verifying_key_hash),
+        ..Default::default()
     }
 }
 

@@ -19,6 +19,7 @@ pub mod node;
 pub mod pool;
 pub mod producer;
 pub mod rpc;
+pub mod shielded;
 pub mod state;
 pub mod statetest;
 pub mod store;

@@ -13,6 +13,7 @@ mod rpc_filters;
 mod rpc_schema;
 mod rpc_subscriptions;
 mod rpc_tracing;
+mod shielded_pool;
 mod statetest;
 mod wasm_calls;
 mod wasm_contracts;

@@ -1,5 +1,7 @@
 //! Where revm hands frames to WebAssembly.
 //!
+//! The shielded pool's native code runs in the precompile slot too ([`crate::shielded`]).
+//!
 //! Two seams, both inside revm's own frame handling so that EVM and WASM frames nest in one
 //! journal: a call whose target code is a WebAssembly module runs as a precompile would
 //! ([`VntPrecompiles`]: revm has already taken the checkpoint and moved the value, and
@@ -10,6 +12,7 @@ use super::wasm::{
     self, Failure, FrameContext, FrameEnd, Refusal, VM_GAS_PER_GAS, WasmCall, WasmCreate,
     WasmRuntime,
 };
+use crate::shielded;
 use alloy_primitives::{Address, Bytes};
 use revm::context::result::{EVMError, HaltReason};
 use revm::context::{ContextTr, JournalTr, LocalContextTr};
@@ -26,10 +29,12 @@ use vnt_vm::contract::is_wasm;
 use vnt_vm::costs::host::CREATE as CREATE_COST;
 use vnt_vm::host::CallStatus;
 
-/// Ethereum's precompiles, and WebAssembly contracts run in their place.
+/// Ethereum's precompiles, the shielded pool, and WebAssembly contracts run in their place.
 pub struct VntPrecompiles {
     eth: EthPrecompiles,
     pub runtime: Arc<WasmRuntime>,
+    /// Pool proofs the block checked before it ran (none outside block execution).
+    pub shielded: shielded::Preverified,
 }
 
 impl VntPrecompiles {
@@ -37,6 +42,7 @@ impl VntPrecompiles {
         Self {
             eth: EthPrecompiles::new(crate::tx::SPEC),
             runtime,
+            shielded: shielded::Preverified::default(),
         }
     }
 }
@@ -55,6 +61,10 @@ impl<CTX: FrameContext> PrecompileProvider<CTX> for VntPrecompiles {
     ) -> Result<Option<InterpreterResult>, String> {
         if self.eth.contains(&inputs.bytecode_address) {
             return self.eth.run(ctx, inputs);
+        }
+        // The pool is native code over this frame's journal checkpoint, as a WASM frame is.
+        if inputs.bytecode_address == shielded::SHIELDED_POOL {
+            return shielded::run(ctx, inputs, &self.shielded).map(Some);
         }
         let (code_hash, code) = &inputs.known_bytecode;
         let code = code.original_bytes();

@@ -212,6 +212,15 @@ impl<'a> BlockExecutor<'a> {
         }
     }
 
+    /// Checks the shielded-pool proofs of the transactions the block is about to run, in
+    /// one batch, so that each `transact` takes the verdict instead of verifying alone.
+    pub fn preverify_shielded(&mut self, transactions: &[VerifiedTx]) {
+        let state = self.evm.ctx.journaled_state.database.db.state;
+        let chain_id = self.evm.ctx.cfg.chain_id;
+        self.evm.precompiles.shielded =
+            crate::shielded::batch::preverify(state, chain_id, transactions);
+    }
+
     /// Gas still available in the block.
     pub fn gas_left(&self) -> u64 {
         self.evm.ctx.block.gas_limit - self.executed.gas_used

@@ -1,0 +1,291 @@
+//! The shielded pool on a running dev node, over JSON-RPC: spends that move value in, across
+//! and out of the pool, and every refusal of issue 6's list by its reason.
+//!
+//! Proofs are slow, so three spends are proven once for the whole binary ([`story`]) and
+//! replayed on fresh nodes: the pool's state after a sequence of spends depends only on the
+//! spends, so the same proofs are valid on every fresh dev chain. Wallets are tracked off
+//! chain with the reference [`NoteTree`], which gives the authentication paths.
+
+mod batch;
+mod flows;
+mod keys;
+mod refusals;
+
+use crate::support::TestNode;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::SolCall;
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use serde_json::{Value, json};
+use std::sync::OnceLock;
+use vnt_chain::config::DEV_CHAIN_ID;
+use vnt_chain::shielded::SHIELDED_POOL;
+use vnt_chain::shielded::abi::{IShieldedPool, Transact, address_field};
+use vnt_chain::testing::{Transfer, signers};
+use vnt_zk::Fr;
+use vnt_zk::circuit::{PublicInputs, SpendCircuit, SpendInput};
+use vnt_zk::keys::SpendKeys;
+use vnt_zk::note::{Note, SpendingKey};
+use vnt_zk::tree::NoteTree;
+use vnt_zk::verify::field_to_bytes;
+
+/// Wei in a pool unit.
+pub const GWEI: u64 = 1_000_000_000;
+/// Gas given to every pool transaction: well above what one costs.
+pub const POOL_GAS: u64 = 2_000_000;
+/// Where the unshield pays: an account nobody has touched.
+pub const CAROL: Address = Address::repeat_byte(0xca);
+
+/// The dev keys, derived once for the whole binary (a Groth16 setup takes seconds).
+pub fn dev_keys() -> &'static SpendKeys {
+    static KEYS: OnceLock<SpendKeys> = OnceLock::new();
+    KEYS.get_or_init(vnt_zk::keys::dev_keys)
+}
+
+/// One proven spend, as `transact` takes it.
+#[derive(Clone)]
+pub struct Spend {
+    pub public: PublicInputs,
+    pub proof: Bytes,
+    pub notes: [Bytes; 2],
+    pub recipient: Address,
+}
+
+impl Spend {
+    /// The call, with every argument as the proof claims.
+    pub fn call(&self) -> Transact {
+        let word = |x: Fr| B256::from(field_to_bytes(x));
+        Transact {
+            proof: self.proof.clone(),
+            root: word(self.public.root),
+            nullifiers: self.public.nullifiers.map(word),
+            commitments: self.public.commitments.map(word),
+            publicIn: self.public.public_in,
+            publicOut: self.public.public_out,
+            fee: self.public.fee,
+            recipient: self.recipient,
+            encryptedNotes: self.notes.clone(),
+        }
+    }
+
+    /// The wei `transact` must carry.
+    pub fn value(&self) -> U256 {
+        U256::from(self.public.public_in) * U256::from(GWEI)
+    }
+
+    pub fn nullifier(&self, index: usize) -> B256 {
+        B256::from(field_to_bytes(self.public.nullifiers[index]))
+    }
+}
+
+/// Alice shields 1,000 units; pays Bob 700 privately, keeping 290 and paying a relayer 10;
+/// Bob unshields 695 to [`CAROL`] and pays 5 to whoever submits it.
+pub struct Story {
+    pub alice: SpendingKey,
+    /// The note Alice sent Bob, at [`Story::BOB_NOTE`], which only Bob can spend.
+    pub bob_note: Note,
+    pub shield: Spend,
+    pub transfer: Spend,
+    pub unshield: Spend,
+    /// The tree after each spend, as the pool should hold it.
+    pub trees: [NoteTree; 3],
+}
+
+impl Story {
+    pub const BOB_NOTE: u64 = 2;
+}
+
+pub fn story() -> &'static Story {
+    static STORY: OnceLock<Story> = OnceLock::new();
+    STORY.get_or_init(|| {
+        let keys = dev_keys();
+        let mut rng = ChaCha20Rng::from_seed([6; 32]);
+        let alice = SpendingKey::random(&mut rng);
+        let bob = SpendingKey::random(&mut rng);
+        let dummy = |sk: SpendingKey, rng: &mut ChaCha20Rng| {
+            use ark_ff::UniformRand;
+            SpendInput::dummy(sk, Fr::rand(rng), Fr::rand(rng))
+        };
+        let mut tree = NoteTree::new();
+
+        let alice_note = Note::new(1_000, alice.owner(), &mut rng);
+        let shield = SpendCircuit::new(
+            tree.root(),
+            [dummy(alice, &mut rng), dummy(alice, &mut rng)],
+            [alice_note, Note::new(0, alice.owner(), &mut rng)],
+            1_000,
+            0,
+            0,
+            Fr::from(0u64),
+            DEV_CHAIN_ID,
+        )
+        .unwrap();
+        append(&mut tree, &shield);
+        let after_shield = tree.clone();
+
+        let bob_note = Note::new(700, bob.owner(), &mut rng);
+        let transfer = SpendCircuit::new(
+            tree.root(),
+            [
+                SpendInput {
+                    sk: alice,
+                    note: alice_note,
+                    path: tree.path(0).unwrap(),
+                },
+                dummy(alice, &mut rng),
+            ],
+            [bob_note, Note::new(290, alice.owner(), &mut rng)],
+            0,
+            0,
+            10,
+            Fr::from(0u64),
+            DEV_CHAIN_ID,
+        )
+        .unwrap();
+        append(&mut tree, &transfer);
+        let after_transfer = tree.clone();
+
+        let unshield = SpendCircuit::new(
+            tree.root(),
+            [
+                SpendInput {
+                    sk: bob,
+                    note: bob_note,
+                    path: tree.path(Story::BOB_NOTE).unwrap(),
+                },
+                dummy(bob, &mut rng),
+            ],
+            [
+                Note::new(0, bob.owner(), &mut rng),
+                Note::new(0, bob.owner(), &mut rng),
+            ],
+            0,
+            695,
+            5,
+            address_field(CAROL),
+            DEV_CHAIN_ID,
+        )
+        .unwrap();
+        append(&mut tree, &unshield);
+
+        let mut prove = |circuit: SpendCircuit, recipient: Address, notes: [&[u8]; 2]| Spend {
+            public: circuit.public.clone(),
+            proof: Bytes::copy_from_slice(&keys.prove(circuit, &mut rng).unwrap().to_bytes()),
+            notes: notes.map(Bytes::copy_from_slice),
+            recipient,
+        };
+        Story {
+            alice,
+            bob_note,
+            shield: prove(shield, Address::ZERO, [&[0xa1; 120], b""]),
+            transfer: prove(transfer, Address::ZERO, [&[0xb0; 256], &[0xa2; 64]]),
+            unshield: prove(unshield, CAROL, [b"", b""]),
+            trees: [after_shield, after_transfer, tree],
+        }
+    })
+}
+
+fn append(tree: &mut NoteTree, circuit: &SpendCircuit) {
+    for commitment in circuit.public.commitments {
+        tree.append(commitment).unwrap();
+    }
+}
+
+/// A signed pool transaction from dev signer `signer` at `nonce`.
+pub fn pool_tx(signer: usize, nonce: u64, call: &Transact, value: U256) -> Bytes {
+    let mut tx = Transfer::new(DEV_CHAIN_ID, nonce, SHIELDED_POOL, value).gas_limit(POOL_GAS);
+    tx.input = call.abi_encode().into();
+    tx.sign(&signers()[signer])
+}
+
+/// The JSON of a call to the pool from dev signer `signer`.
+pub fn pool_call(signer: usize, data: &[u8], value: U256) -> Value {
+    json!({
+        "from": signers()[signer].address(),
+        "to": SHIELDED_POOL,
+        "data": Bytes::copy_from_slice(data),
+        "value": value,
+    })
+}
+
+/// Sends raw transactions and seals them into one block; returns their receipts.
+pub async fn mine(node: &TestNode, raw: Vec<Bytes>) -> Vec<Value> {
+    let mut hashes = Vec::new();
+    for tx in raw {
+        hashes.push(node.ok("eth_sendRawTransaction", vec![json!(tx)]).await);
+    }
+    node.seal().await;
+    let mut receipts = Vec::new();
+    for hash in hashes {
+        receipts.push(node.ok("eth_getTransactionReceipt", vec![hash]).await);
+    }
+    receipts
+}
+
+/// Calls a view of the pool and decodes its result.
+pub async fn view<C: SolCall>(node: &TestNode, call: C) -> C::Return {
+    let out = node
+        .ok(
+            "eth_call",
+            vec![pool_call(0, &call.abi_encode(), U256::ZERO)],
+        )
+        .await;
+    let bytes: Bytes = serde_json::from_value(out).unwrap();
+    C::abi_decode_returns(&bytes).unwrap()
+}
+
+pub async fn balance(node: &TestNode, address: Address) -> U256 {
+    let value = node.ok("eth_getBalance", vec![json!(address)]).await;
+    serde_json::from_value(value).unwrap()
+}
+
+/// What a mined transaction paid for gas, in wei.
+pub fn gas_cost(receipt: &Value) -> U256 {
+    let used: U256 = serde_json::from_value(receipt["gasUsed"].clone()).unwrap();
+    let price: U256 = serde_json::from_value(receipt["effectiveGasPrice"].clone()).unwrap();
+    used * price
+}
+
+/// A fresh node where `spends` are already mined, one block each, submitted by signer 0.
+pub async fn node_after(spends: &[&Spend]) -> TestNode {
+    let node = TestNode::start().await;
+    for (nonce, spend) in spends.iter().enumerate() {
+        let tx = pool_tx(0, nonce as u64, &spend.call(), spend.value());
+        let receipts = mine(&node, vec![tx]).await;
+        assert_eq!(receipts[0]["status"], "0x1", "setup spend {nonce} failed");
+    }
+    node
+}
+
+/// The root of the pool's view functions for a tree.
+pub fn root_of(tree: &NoteTree) -> B256 {
+    B256::from(field_to_bytes(tree.root()))
+}
+
+/// The reason a call to the pool reverts with through `method`, checking the error's shape.
+pub async fn revert_reason(node: &TestNode, method: &str, call: Value) -> String {
+    let error = node.call(method, vec![call]).await.unwrap_err();
+    assert_eq!(error.code(), 3, "{method}: {}", error.message());
+    let message = error.message().to_string();
+    message
+        .strip_prefix("execution reverted: shielded pool: ")
+        .unwrap_or_else(|| panic!("{method}: not a pool revert: {message}"))
+        .to_string()
+}
+
+/// The decoded events of a receipt's pool logs, in order.
+pub fn pool_events(receipt: &Value) -> Vec<IShieldedPool::IShieldedPoolEvents> {
+    use alloy_sol_types::SolEventInterface;
+    receipt["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|log| {
+            let address: Address = serde_json::from_value(log["address"].clone()).unwrap();
+            assert_eq!(address, SHIELDED_POOL);
+            let topics: Vec<B256> = serde_json::from_value(log["topics"].clone()).unwrap();
+            let data: Bytes = serde_json::from_value(log["data"].clone()).unwrap();
+            IShieldedPool::IShieldedPoolEvents::decode_raw_log(&topics, &data).unwrap()
+        })
+        .collect()
+}
