@@ -7,12 +7,13 @@
 //! ceremony writes it); [`load`] refuses to start a chain whose file hashes to anything
 //! else. Development chains pin the dev key ([`vnt_zk::keys::dev_keys`]), which needs no
 //! file and is UNSAFE: its trapdoor comes from a published seed, so anyone can forge proofs
-//! under it.
+//! under it. No chain but a dev chain (chain id 1337) may pin it.
 //!
 //! Loaded keys live in one table for the process, by hash. A hash names exactly one key, so
 //! sharing the table between chains cannot mix them up, and execution finds the key from
 //! the hash in state without the verifier being threaded through every caller of revm.
 
+use crate::config::DEV_CHAIN_ID;
 use alloy_primitives::{B256, b256};
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
@@ -86,9 +87,9 @@ pub enum PoolKeyError {
     )]
     NoFile { pinned: B256 },
     #[error(
-        "the shielded pool's development verifying key is UNSAFE (anyone can forge proofs under it) and is refused on Hubble (chain id {chain_id})"
+        "the shielded pool's development verifying key is UNSAFE (anyone can forge proofs under it): only a dev chain (chain id {DEV_CHAIN_ID}) may pin it, not chain {chain_id}; run a setup ceremony and pin its key"
     )]
-    DevKeyOnHubble { chain_id: u64 },
+    DevKeyOffDevChain { chain_id: u64 },
 }
 
 /// Verifiers loaded from key files, by key hash.
@@ -120,8 +121,8 @@ pub fn verifier(hash: &B256) -> Option<Arc<SpendVerifier>> {
 /// missing, undecodable or not the pinned one. Called before a chain opens.
 pub fn load(config: &ShieldedPoolConfig, chain_id: u64) -> Result<(), PoolKeyError> {
     if config.is_unsafe_dev_key() {
-        if chain_id == crate::config::HUBBLE_CHAIN_ID {
-            return Err(PoolKeyError::DevKeyOnHubble { chain_id });
+        if chain_id != DEV_CHAIN_ID {
+            return Err(PoolKeyError::DevKeyOffDevChain { chain_id });
         }
         return Ok(());
     }
@@ -179,9 +180,11 @@ mod tests {
     }
 
     #[test]
-    fn the_dev_key_needs_no_file_but_is_refused_on_hubble() {
-        load(&ShieldedPoolConfig::dev(), crate::config::DEV_CHAIN_ID).unwrap();
-        let error = load(&ShieldedPoolConfig::dev(), crate::config::HUBBLE_CHAIN_ID);
-        assert!(matches!(error, Err(PoolKeyError::DevKeyOnHubble { .. })));
+    fn the_dev_key_needs_no_file_but_only_dev_chains_take_it() {
+        load(&ShieldedPoolConfig::dev(), DEV_CHAIN_ID).unwrap();
+        for chain_id in [crate::config::HUBBLE_CHAIN_ID, 1] {
+            let error = load(&ShieldedPoolConfig::dev(), chain_id);
+            assert!(matches!(error, Err(PoolKeyError::DevKeyOffDevChain { .. })));
+        }
     }
 }

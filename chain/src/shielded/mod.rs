@@ -20,7 +20,7 @@
 //! 1. a static call, malformed or non-canonical ABI encoding, a `uint64` word that
 //!    overflows, a proof that is not 192 bytes, a ciphertext over 256 bytes;
 //! 2. a public input (root, nullifier, commitment) that is not a canonical field element;
-//! 3. `msg.value` other than `publicIn` gwei;
+//! 3. `msg.value` other than `publicIn` gwei; `publicOut` paid to the pool itself;
 //! 4. the same nullifier twice in one call; a root not among the last [`ROOT_HISTORY`];
 //!    a nullifier already spent;
 //! 5. `publicOut + fee` beyond the pool's balance (the circuit already forbids creating
@@ -252,6 +252,9 @@ fn dispatch<CTX: FrameContext>(
         ));
     }
     if *selector == IShieldedPool::transactCall::SELECTOR {
+        if frame.is_static {
+            return Err(Stop::revert("transact cannot run in a static call"));
+        }
         let call = abi::decode_transact(args)?;
         return transact::transact(frame, &call, key_hash, preverified);
     }

@@ -9,8 +9,8 @@
 //! uint64 noteCount;                    // slot 0: leaves filled, always even
 //! bytes32 verifyingKeyHash;            // slot 1: SHA-256 of the pinned key, set at genesis
 //! uint64 rootCount;                    // slot 2: roots ever recorded (the empty tree's is #1)
-//! bytes32[32] frontier;                // slots 3..35: frontier[h], a complete left subtree
-//! bytes32[100] recentRoots;            // slots 35..135: root #k at index (k - 1) % 100
+//! bytes32[32] frontier;                // slots 3..=34: frontier[h], a complete left subtree
+//! bytes32[100] recentRoots;            // slots 35..=134: root #k at index (k - 1) % 100
 //! mapping(bytes32 => uint64) rootSeq;  // slot 135: k for each root in the window, else 0
 //! mapping(bytes32 => bool) spent;      // slot 136: the nullifier set
 //! ```

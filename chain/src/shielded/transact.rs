@@ -3,7 +3,7 @@
 
 use super::abi::{IShieldedPool, Transact, statement};
 use super::storage;
-use super::{Frame, POOL_UNIT_WEI, Preverified, Step, Stop, gas, keys};
+use super::{Frame, POOL_UNIT_WEI, Preverified, SHIELDED_POOL, Step, Stop, gas, keys};
 use crate::execution::wasm::FrameContext;
 use alloy_primitives::{B256, U256};
 use alloy_sol_types::SolEvent;
@@ -15,9 +15,6 @@ pub(super) fn transact<CTX: FrameContext>(
     key_hash: B256,
     preverified: &Preverified,
 ) -> Step<Vec<u8>> {
-    if frame.is_static {
-        return Err(Stop::revert("transact cannot run in a static call"));
-    }
     let public = statement(call, frame.chain_id())?;
     let sent = frame.value;
     if sent != wei(public.public_in) {
@@ -26,6 +23,11 @@ pub(super) fn transact<CTX: FrameContext>(
             public.public_in,
             wei(public.public_in)
         )));
+    }
+    // Paying the pool from itself would destroy notes and keep their value, leaving a
+    // balance no note accounts for.
+    if public.public_out > 0 && call.recipient == SHIELDED_POOL {
+        return Err(Stop::revert("the pool cannot pay itself"));
     }
     if call.nullifiers[0] == call.nullifiers[1] {
         return Err(Stop::revert("duplicate nullifier in one transaction"));
@@ -44,8 +46,10 @@ pub(super) fn transact<CTX: FrameContext>(
             "the pool's balance cannot cover publicOut + fee",
         ));
     }
-    let proof = SpendProof::from_bytes(&call.proof).map_err(|e| Stop::revert(e.to_string()))?;
+    // Decoding the points (their subgroup checks) is part of the priced proof check, so a
+    // bad point costs what a check costs.
     frame.charge(gas::VERIFY)?;
+    let proof = SpendProof::from_bytes(&call.proof).map_err(|e| Stop::revert(e.to_string()))?;
     let valid = match preverified.verdict(key_hash, &call.proof, &public) {
         Some(verdict) => verdict,
         None => {

@@ -130,14 +130,20 @@ fn a_genesis_file_names_its_key_relative_to_itself() {
 }
 
 #[test]
-fn the_unsafe_dev_key_is_refused_on_hubble_and_hand_made_pool_accounts_are_refused() {
+fn the_unsafe_dev_key_is_refused_off_dev_chains_and_hand_made_pool_accounts_are_refused() {
     let mut hubble = Genesis::hubble(T0);
     hubble.enable_shielded_pool(ShieldedPoolConfig::dev());
     let error = open_error(hubble);
     assert!(
-        error.contains("UNSAFE") && error.contains("Hubble"),
+        error.contains("UNSAFE") && error.contains("not chain 5656148"),
         "{error}"
     );
+    // Nor does writing the dev key to a file make it acceptable elsewhere.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("spend.vk");
+    std::fs::write(&file, vnt_zk::keys::DEV_VERIFYING_KEY).unwrap();
+    let error = open_error(genesis_with(ShieldedPoolConfig::from_file(&file).unwrap()));
+    assert!(error.contains("UNSAFE"), "{error}");
 
     let mut edited = Genesis::dev(T0);
     edited.alloc.get_mut(&SHIELDED_POOL).unwrap().balance = U256::from(1);

@@ -161,6 +161,12 @@ async fn each_refusal_is_named_by_eth_call_and_eth_estimate_gas() {
         "unknown root".into(),
     ));
     cases.push((
+        "an unshield to the pool itself",
+        change(&|c| c.recipient = SHIELDED_POOL),
+        zero,
+        "the pool cannot pay itself".into(),
+    ));
+    cases.push((
         "one nullifier twice",
         change(&|c| c.nullifiers[1] = c.nullifiers[0]),
         zero,
