@@ -5,6 +5,7 @@
 
 mod contract;
 mod evm;
+mod zk;
 
 use alloy_primitives::Address;
 use clap::{Args, Parser, Subcommand};
@@ -40,6 +41,9 @@ enum Command {
     /// Tools for the EVM: run Ethereum's state tests through our state and execution.
     #[command(subcommand)]
     Evm(evm::EvmCommand),
+    /// The shielded pool: keys, a shielded wallet, shield, private send and unshield.
+    #[command(subcommand)]
+    Zk(zk::ZkCommand),
 }
 
 #[derive(Args)]
@@ -140,6 +144,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Contract(command) => return contract::run(command).await,
         // CPU-bound on threads of its own; the async runtime only waits for it.
         Command::Evm(command) => return evm::run(command),
+        Command::Zk(command) => return zk::run(command).await,
         Command::Node(mut args) => {
             args.run
                 .data_dir

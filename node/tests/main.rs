@@ -9,4 +9,5 @@ mod crash_safety;
 mod ethers_client;
 mod evm_statetest;
 mod hubble_node;
+mod shielded;
 mod solidity_client;

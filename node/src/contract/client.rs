@@ -136,17 +136,26 @@ fn parse_address(text: &str) -> Result<Address, Error> {
 }
 
 fn client(chain: &ChainArgs) -> Result<HttpClient, Error> {
+    http_client(&chain.rpc_url)
+}
+
+/// A JSON-RPC client of the node at `url`.
+pub(crate) fn http_client(url: &str) -> Result<HttpClient, Error> {
     Ok(HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))
-        .build(&chain.rpc_url)?)
+        .build(url)?)
+}
+
+/// A signer from a hex private key.
+pub(crate) fn parse_private_key(key: &str) -> Result<PrivateKeySigner, Error> {
+    key.trim()
+        .parse()
+        .map_err(|e| format!("the private key is not a 32-byte hex key: {e}").into())
 }
 
 fn signer(chain: &ChainArgs) -> Result<PrivateKeySigner, Error> {
     match &chain.private_key {
-        Some(key) => key
-            .trim()
-            .parse()
-            .map_err(|e| format!("the private key is not a 32-byte hex key: {e}").into()),
+        Some(key) => parse_private_key(key),
         None => {
             let signer = vnt_chain::genesis::dev_signers().swap_remove(0);
             eprintln!(
@@ -158,7 +167,7 @@ fn signer(chain: &ChainArgs) -> Result<PrivateKeySigner, Error> {
     }
 }
 
-fn quantity(value: &Value) -> Result<u128, Error> {
+pub(crate) fn quantity(value: &Value) -> Result<u128, Error> {
     let text = value
         .as_str()
         .ok_or("the node answered a non-string quantity")?;
@@ -169,11 +178,28 @@ fn quantity(value: &Value) -> Result<u128, Error> {
 /// its receipt; a transaction that fails is an error.
 async fn submit(chain: &ChainArgs, to: TxKind, input: Bytes) -> Result<Value, Error> {
     let rpc = client(chain)?;
-    let signer = signer(chain)?;
+    let hash = send_transaction(&rpc, &signer(chain)?, to, U256::ZERO, input).await?;
+    let receipt = wait_for_receipt(&rpc, hash).await?;
+    let block = quantity(&receipt["blockNumber"])?;
+    let used = quantity(&receipt["gasUsed"])?;
+    println!("Transaction: {hash} (block {block}, gas used {used})");
+    Ok(receipt)
+}
+
+/// Signs a transaction from `signer` to `to` (or a creation) carrying `value` wei and
+/// `input`, with the gas the node estimates, and sends it; returns its hash. A call the
+/// node expects to revert fails here, at the estimate, with the node's revert reason.
+pub(crate) async fn send_transaction(
+    rpc: &HttpClient,
+    signer: &PrivateKeySigner,
+    to: TxKind,
+    value: U256,
+    input: Bytes,
+) -> Result<B256, Error> {
     let from = signer.address();
     let request = match to {
-        TxKind::Call(to) => json!({"from": from, "to": to, "data": input}),
-        TxKind::Create => json!({"from": from, "data": input}),
+        TxKind::Call(to) => json!({"from": from, "to": to, "value": value, "data": input}),
+        TxKind::Create => json!({"from": from, "value": value, "data": input}),
     };
     let chain_id = quantity(&rpc.request("eth_chainId", rpc_params![]).await?)? as u64;
     let nonce = quantity(
@@ -197,7 +223,7 @@ async fn submit(chain: &ChainArgs, to: TxKind, input: Bytes) -> Result<Value, Er
         max_fee_per_gas: 2 * base_fee + tip,
         max_priority_fee_per_gas: tip,
         to,
-        value: U256::ZERO,
+        value,
         access_list: Default::default(),
         input,
     };
@@ -205,9 +231,13 @@ async fn submit(chain: &ChainArgs, to: TxKind, input: Bytes) -> Result<Value, Er
     let raw: Bytes = TxEnvelope::from(tx.into_signed(signature))
         .encoded_2718()
         .into();
-    let hash: B256 = rpc
+    Ok(rpc
         .request("eth_sendRawTransaction", rpc_params![raw])
-        .await?;
+        .await?)
+}
+
+/// Waits for the receipt of `hash`; a transaction that failed is an error.
+pub(crate) async fn wait_for_receipt(rpc: &HttpClient, hash: B256) -> Result<Value, Error> {
     let deadline = Instant::now() + RECEIPT_TIMEOUT;
     let receipt = loop {
         let receipt: Value = rpc
@@ -228,7 +258,6 @@ async fn submit(chain: &ChainArgs, to: TxKind, input: Bytes) -> Result<Value, Er
     if receipt["status"] != "0x1" {
         return Err(format!("transaction {hash} failed in block {block} (gas used {used})").into());
     }
-    println!("Transaction: {hash} (block {block}, gas used {used})");
     Ok(receipt)
 }
 

@@ -6,7 +6,7 @@
 //! contract the chain would refuse fails here, with the same rule named. `deploy`, `call`
 //! and `send` are JSON-RPC clients of any node, signing locally like `cast` does.
 
-mod client;
+pub(crate) mod client;
 mod project;
 
 use clap::{Args, Subcommand, ValueEnum};
