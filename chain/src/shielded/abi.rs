@@ -195,6 +195,30 @@ mod tests {
     }
 
     #[test]
+    fn mutated_call_data_is_decoded_or_refused_never_a_panic() {
+        use rand_chacha::ChaCha20Rng;
+        use rand_chacha::rand_core::{RngCore, SeedableRng};
+        let encoded = sample().abi_encode();
+        let mut rng = ChaCha20Rng::from_seed([4; 32]);
+        for _ in 0..5_000 {
+            let mut args = encoded[4..].to_vec();
+            for _ in 0..1 + rng.next_u32() % 4 {
+                let at = rng.next_u32() as usize % args.len();
+                args[at] = rng.next_u32() as u8;
+            }
+            let cut = rng.next_u32() as usize % (args.len() + 1);
+            let args = if rng.next_u32() % 4 == 0 {
+                &args[..cut]
+            } else {
+                &args[..]
+            };
+            if let Ok(call) = decode_transact(args) {
+                let _ = statement(&call, 1337);
+            }
+        }
+    }
+
+    #[test]
     fn amounts_over_64_bits_are_named_as_overflows() {
         let encoded = sample().abi_encode();
         let mut args = encoded[4..].to_vec();
