@@ -8,6 +8,7 @@ use crate::support::{DevProcess, rpc};
 use alloy_primitives::{Address, B256, Bytes, hex};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
+use ark_std::rand::RngCore;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -19,7 +20,9 @@ use vnt_zk::keys::SpendKeys;
 use vnt_zk::note::{Note, SpendingKey};
 use vnt_zk::tree::NoteTree;
 use vnt_zk::verify::{field_from_bytes, field_to_bytes};
-use vnt_zk::wallet::{IncomingViewingKey, OwnedNote, Payment, ShieldedAddress, WalletError};
+use vnt_zk::wallet::{
+    IncomingViewingKey, OwnedNote, Payment, ShieldedAddress, WalletError, prover,
+};
 
 const GWEI: u128 = 1_000_000_000;
 const VNT: u128 = GWEI * GWEI;
@@ -230,10 +233,9 @@ fn forged_spend_is_refused(
     )
     .unwrap();
     let public = circuit.public.clone();
-    let proof = SpendKeys::read(keys)
-        .unwrap()
-        .prove(circuit, &mut rng)
-        .unwrap();
+    let mut seed = [0u8; 32];
+    rng.fill_bytes(&mut seed);
+    let proof = prover::prove(&SpendKeys::read(keys).unwrap(), circuit, seed).unwrap();
     let word = |x: Fr| B256::from(field_to_bytes(x));
     let mut call = IShieldedPool::transactCall {
         proof: Bytes::copy_from_slice(&proof.to_bytes()),

@@ -8,6 +8,7 @@ use super::wallet_file::WalletFile;
 use crate::contract::client::parse_private_key;
 use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
+use ark_std::rand::RngCore;
 use ark_std::rand::rngs::OsRng;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
@@ -18,7 +19,7 @@ use vnt_zk::keys::{PROVING_KEY_FILE, SpendKeys, VERIFYING_KEY_FILE, dev_keys};
 use vnt_zk::note::SpendingKey;
 use vnt_zk::verify::key_hash;
 use vnt_zk::wallet::{
-    IncomingViewingKey, OwnedNote, Payment, PreparedSpend, ShieldedAddress, WalletError,
+    IncomingViewingKey, OwnedNote, Payment, PreparedSpend, ShieldedAddress, WalletError, prover,
     recipient_field,
 };
 
@@ -59,6 +60,13 @@ impl Drop for Progress {
     }
 }
 
+/// 32 bytes from the operating system's random source.
+fn os_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    OsRng.fill_bytes(&mut seed);
+    seed
+}
+
 /// Runs circuit synthesis (setup, proving) with tracing switched off on this thread.
 /// arkworks' gadgets open a tracing span per call at INFO level and the constraint system
 /// captures the current span for every constraint when a subscriber is active: under the
@@ -84,7 +92,7 @@ pub async fn setup(out: &Path, dev: bool, force: bool) -> Result<(), Error> {
             if dev {
                 dev_keys()
             } else {
-                SpendKeys::setup(&mut OsRng)
+                prover::setup(os_seed())
             }
         })
     })
@@ -265,7 +273,8 @@ async fn prove_and_submit(
     progress.step("prove");
     let circuit = prepared.circuit.clone();
     let proof =
-        tokio::task::spawn_blocking(move || untraced(|| keys.prove(circuit, &mut OsRng))).await??;
+        tokio::task::spawn_blocking(move || untraced(|| prover::prove(&keys, circuit, os_seed())))
+            .await??;
     progress.step("submit");
     let public = &prepared.circuit.public;
     let hash = session

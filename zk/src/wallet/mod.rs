@@ -12,6 +12,7 @@
 mod address;
 mod bech32m;
 pub mod encryption;
+pub mod prover;
 pub mod spend;
 
 pub use address::{

@@ -193,3 +193,22 @@ fn bad_amounts_are_refused_before_any_work() {
         WalletError::NotInTree(0)
     );
 }
+
+#[test]
+fn seeded_setup_and_proving_give_a_proof_that_verifies() {
+    use crate::verify::{SpendVerifier, key_hash};
+    let keys = prover::setup([9; 32]);
+    let mut rng = StdRng::seed_from_u64(4);
+    let sk = SpendingKey::random(&mut rng);
+    let prepared = shield(&sk, NoteTree::new().root(), 25, CHAIN_ID, &mut rng).unwrap();
+    let public = prepared.circuit.public.clone();
+    let proof = prover::prove(&keys, prepared.circuit, [1; 32]).unwrap();
+    let verifier = SpendVerifier::new(keys.verifying_key());
+    assert_eq!(verifier.verify(&proof, &public), Ok(()));
+    let mut other = public.clone();
+    other.public_in += 1;
+    assert!(verifier.verify(&proof, &other).is_err());
+    // The seed fixes the keys: the same seed is the same setup.
+    let again = key_hash(prover::setup([9; 32]).verifying_key());
+    assert_eq!(again, key_hash(keys.verifying_key()));
+}
