@@ -217,8 +217,9 @@ impl<'a> BlockExecutor<'a> {
     pub fn preverify_shielded(&mut self, transactions: &[VerifiedTx]) {
         let state = self.evm.ctx.journaled_state.database.db.state;
         let chain_id = self.evm.ctx.cfg.chain_id;
+        let gas_limit = self.evm.ctx.block.gas_limit;
         self.evm.precompiles.shielded =
-            crate::shielded::batch::preverify(state, chain_id, transactions);
+            crate::shielded::batch::preverify(state, chain_id, gas_limit, transactions);
     }
 
     /// Gas still available in the block.

@@ -1,19 +1,25 @@
 //! Checking a block's pool proofs together, before its transactions run.
 //!
 //! A block with many spends spends most of its time in pairings. Before executing a block,
-//! [`preverify`] picks out every transaction that calls `transact` directly, decodes its
-//! statement and proof, and hands them all to [`SpendVerifier::verify_each`]: one batch
-//! check when they are all valid, one check per proof otherwise. Each verdict is kept under
-//! a digest of (key, proof, statement); `transact` then takes the verdict instead of
-//! verifying again. A proof's validity depends on nothing but those three, so a verdict
-//! holds wherever in the block the transaction runs, and whatever ran before it.
+//! [`preverify`] picks out the transactions that call `transact` directly and could pay for
+//! verification, decodes their statements and proofs, and checks them all in one batch. If
+//! the batch holds, each proof is filed as valid under a digest of (key, proof, statement),
+//! and `transact` takes that verdict instead of verifying again. A proof's validity depends
+//! on nothing but those three, so the verdict holds wherever in the block the transaction
+//! runs, and whatever ran before it.
+//!
+//! This work is done before anyone has paid for it, so it is bounded: at most as many
+//! proofs as the block's gas could pay to verify, only from transactions whose gas limit
+//! covers verification, and a failed batch is not searched for its culprit — nothing is
+//! filed, and every `transact` verifies alone, metered by its own gas. A block stuffed with
+//! bad proofs therefore costs its producer one extra batch check, not one per proof.
 //!
 //! Gas does not change: `transact` charges for verification either way, so a
 //! transaction costs the same alone or in a crowd. Calls that reach the pool from a
-//! contract are not seen here and are verified when they run.
+//! contract (EVM or WASM) are not seen here and are verified when they run.
 
 use super::abi::{Transact, decode_transact, statement};
-use super::{SHIELDED_POOL, keys, storage};
+use super::{SHIELDED_POOL, gas, keys, storage};
 use crate::state::WorldState;
 use crate::tx::VerifiedTx;
 use alloy_consensus::Transaction;
@@ -60,17 +66,27 @@ pub fn digest(key_hash: B256, proof: &[u8], public: &PublicInputs) -> B256 {
     keccak256(preimage)
 }
 
-/// Checks the proofs of every direct `transact` call among `transactions` at once, against
-/// the key `state` pins. Transactions whose call data or proof does not decode are left to
+/// Checks the proofs of the direct `transact` calls among `transactions` at once, against
+/// the key `state` pins, within the bounds in the module documentation (`block_gas_limit`
+/// sets how many). Transactions whose call data or proof does not decode are left to
 /// `transact`, which refuses them with the reason.
-pub fn preverify(state: &WorldState, chain_id: u64, transactions: &[VerifiedTx]) -> Preverified {
+pub fn preverify(
+    state: &WorldState,
+    chain_id: u64,
+    block_gas_limit: u64,
+    transactions: &[VerifiedTx],
+) -> Preverified {
     let key_hash = B256::from(state.storage(&SHIELDED_POOL, storage::slot::VERIFYING_KEY_HASH));
     let Some(verifier) = keys::verifier(&key_hash) else {
         return Preverified::default();
     };
+    let most = usize::try_from(block_gas_limit / gas::VERIFY).unwrap_or(usize::MAX);
     let mut items: Vec<(Vec<u8>, SpendProof, PublicInputs)> = Vec::new();
     for tx in transactions {
-        if tx.envelope.to() != Some(SHIELDED_POOL) {
+        if items.len() == most {
+            break;
+        }
+        if tx.envelope.to() != Some(SHIELDED_POOL) || tx.envelope.gas_limit() < gas::VERIFY {
             continue;
         }
         let Some(args) = tx.envelope.input().strip_prefix(&Transact::SELECTOR) else {
@@ -93,11 +109,12 @@ pub fn preverify(state: &WorldState, chain_id: u64, transactions: &[VerifiedTx])
         .iter()
         .map(|(_, proof, public)| (proof, public))
         .collect();
-    let verdicts = verifier.verify_each(&batch, &mut rng);
+    if verifier.verify_batch(&batch, &mut rng).is_err() {
+        return Preverified::default();
+    }
     let map = items
         .iter()
-        .zip(verdicts)
-        .map(|((bytes, _, public), verdict)| (digest(key_hash, bytes, public), verdict.is_ok()))
+        .map(|(bytes, _, public)| (digest(key_hash, bytes, public), true))
         .collect();
     Preverified(Arc::new(map))
 }

@@ -1,6 +1,6 @@
 //! A block's pool proofs are checked together before the block runs, and each `transact`
-//! then takes its proof's verdict: valid and forged proofs side by side end as they would
-//! one by one.
+//! then takes the verdict; a batch with a forged proof files nothing, and every spend
+//! verifies alone: valid and forged proofs side by side end as they would one by one.
 
 use super::*;
 use vnt_chain::genesis::Genesis;
@@ -31,19 +31,47 @@ fn a_blocks_proofs_are_checked_together_before_it_runs() {
         public,
     ];
 
-    let verdicts = preverify(chain.state(), DEV_CHAIN_ID, &block);
+    let gas_limit = chain.config().block_gas_limit;
+    let verdict = |verdicts: &vnt_chain::shielded::Preverified, call: &Transact| {
+        let public = statement(call, DEV_CHAIN_ID).unwrap();
+        verdicts.verdict(DEV_VERIFYING_KEY_HASH, &call.proof, &public)
+    };
+
+    // All valid: both filed, the public transfer ignored.
+    let transfer = story.transfer.call();
+    let valid = vec![
+        pool_tx(0, &shield, story.shield.value()),
+        pool_tx(1, &transfer, U256::ZERO),
+        block[2].clone(),
+    ];
+    let verdicts = preverify(chain.state(), DEV_CHAIN_ID, gas_limit, &valid);
     assert_eq!(
         verdicts.len(),
         2,
         "the two pool transactions, not the public one"
     );
-    let verdict = |call: &Transact| {
-        let public = statement(call, DEV_CHAIN_ID).unwrap();
-        verdicts.verdict(DEV_VERIFYING_KEY_HASH, &call.proof, &public)
-    };
-    assert_eq!(verdict(&shield), Some(true));
-    assert_eq!(verdict(&forged), Some(false));
-    assert_eq!(verdict(&story.unshield.call()), None, "not in this block");
+    assert_eq!(verdict(&verdicts, &shield), Some(true));
+    assert_eq!(verdict(&verdicts, &transfer), Some(true));
+    assert_eq!(
+        verdict(&verdicts, &story.unshield.call()),
+        None,
+        "not in this block"
+    );
+
+    // Unpaid work is bounded: a gas limit that cannot pay for verification is skipped, and
+    // the block's gas caps how many proofs are checked.
+    let mut cheap = Transfer::new(DEV_CHAIN_ID, 0, SHIELDED_POOL, U256::ZERO).gas_limit(100_000);
+    cheap.input = transfer.abi_encode().into();
+    let cheap = cheap.verified(&signers()[1], &config);
+    let verdicts = preverify(chain.state(), DEV_CHAIN_ID, gas_limit, &[cheap]);
+    assert!(verdicts.is_empty());
+    let verdicts = preverify(chain.state(), DEV_CHAIN_ID, 300_000, &valid);
+    assert_eq!(verdicts.len(), 1, "room to verify one proof");
+
+    // One forged proof: the batch fails and nothing is filed.
+    let verdicts = preverify(chain.state(), DEV_CHAIN_ID, gas_limit, &block);
+    assert!(verdicts.is_empty());
+    assert_eq!(verdict(&verdicts, &shield), None);
 
     let built = chain
         .build_block(block, crate::support::T0 + 10, Address::ZERO)
