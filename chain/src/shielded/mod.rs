@@ -63,9 +63,10 @@ pub const SHIELDED_POOL: Address = address!("0x000000000000000000000000000000000
 /// note at about 18 VNT.
 pub const POOL_UNIT_WEI: u64 = 1_000_000_000;
 
-/// How many of the latest tree roots `transact` accepts: a proof made against the tree a
-/// few blocks ago still lands while other spends move the root on.
-pub const ROOT_HISTORY: u64 = 100;
+/// How many of the latest tree roots `transact` accepts. Every spend moves the root, and a
+/// full block holds about 50 spends, so this keeps a proof valid for about 20 full blocks —
+/// time to prove and propagate — and makes invalidating proofs in flight cost about 600M gas.
+pub const ROOT_HISTORY: u64 = 1_000;
 
 /// Largest note ciphertext `transact` accepts, in bytes.
 pub const MAX_NOTE_CIPHERTEXT: usize = 256;

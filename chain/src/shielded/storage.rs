@@ -10,9 +10,9 @@
 //! bytes32 verifyingKeyHash;            // slot 1: SHA-256 of the pinned key, set at genesis
 //! uint64 rootCount;                    // slot 2: roots ever recorded (the empty tree's is #1)
 //! bytes32[32] frontier;                // slots 3..=34: frontier[h], a complete left subtree
-//! bytes32[100] recentRoots;            // slots 35..=134: root #k at index (k - 1) % 100
-//! mapping(bytes32 => uint64) rootSeq;  // slot 135: k for each root in the window, else 0
-//! mapping(bytes32 => bool) spent;      // slot 136: the nullifier set
+//! bytes32[1000] recentRoots;           // slots 35..=1034: root #k at index (k - 1) % 1000
+//! mapping(bytes32 => uint64) rootSeq;  // slot 1035: k for each root in the window, else 0
+//! mapping(bytes32 => bool) spent;      // slot 1036: the nullifier set
 //! ```
 //!
 //! The tree is never stored whole. Notes arrive in pairs, so positions `n`, `n + 1` (`n`
@@ -263,32 +263,32 @@ mod tests {
     }
 
     #[test]
-    fn the_root_window_holds_the_last_hundred_roots() {
+    fn the_root_window_holds_the_last_root_history_roots() {
         let mut memory = Memory::genesis();
         let empty = current_root(&mut memory).unwrap();
         assert!(is_known_root(&mut memory, empty).unwrap());
         let root = |i: u64| Fr::from(7_000 + i);
-        // The empty tree's root is #1, so 99 more fill the window.
-        for i in 0..99 {
+        // The empty tree's root is #1, so ROOT_HISTORY - 1 more fill the window.
+        for i in 0..ROOT_HISTORY - 1 {
             record_root(&mut memory, root(i)).unwrap();
         }
         assert!(is_known_root(&mut memory, empty).unwrap());
-        record_root(&mut memory, root(99)).unwrap();
+        record_root(&mut memory, root(ROOT_HISTORY - 1)).unwrap();
         assert!(!is_known_root(&mut memory, empty).unwrap());
         let known = |memory: &mut Memory, i: u64| {
             is_known_root(memory, B256::from(field_to_bytes(root(i)))).unwrap()
         };
         assert!(known(&mut memory, 0));
-        record_root(&mut memory, root(100)).unwrap();
+        record_root(&mut memory, root(ROOT_HISTORY)).unwrap();
         assert!(!known(&mut memory, 0));
-        assert!(known(&mut memory, 1) && known(&mut memory, 100));
+        assert!(known(&mut memory, 1) && known(&mut memory, ROOT_HISTORY));
         assert_eq!(
             current_root(&mut memory).unwrap(),
-            B256::from(field_to_bytes(root(100)))
+            B256::from(field_to_bytes(root(ROOT_HISTORY)))
         );
         // Evicted roots leave the index: it holds exactly the window.
         let base = slot::ROOT_SEQUENCE;
-        let indexed = (0..=100)
+        let indexed = (0..=ROOT_HISTORY)
             .filter(|i| {
                 let key = B256::from(field_to_bytes(root(*i)));
                 memory
