@@ -26,12 +26,13 @@ use vnt_zk::verify::{SpendProof, field_from_bytes, field_to_bytes};
 pub type Error = Box<dyn std::error::Error>;
 
 /// A node's error as a person reads it: the JSON-RPC error's message (for a revert,
-/// `execution reverted: shielded pool: …`), anything else as it is.
-pub fn readable(error: Error) -> Error {
+/// `execution reverted: shielded pool: …`), a failure to reach the node with its address,
+/// anything else as it is.
+fn readable(error: Error, url: &str) -> Error {
     match error.downcast::<ClientError>() {
         Ok(client) => match *client {
             ClientError::Call(object) => object.message().to_string().into(),
-            other => format!("the node did not answer: {other}").into(),
+            other => format!("the node at {url} did not answer: {other}").into(),
         },
         Err(other) => other,
     }
@@ -80,7 +81,7 @@ impl Pool {
         self.rpc
             .request(method, params)
             .await
-            .map_err(|e| readable(e.into()))
+            .map_err(|e| readable(e.into(), &self.url))
     }
 
     /// Calls a view function of the pool at `block` (latest if `None`).
@@ -168,7 +169,7 @@ impl Pool {
                 }
                 // Too many logs in the range: the node refused the query, ask for less.
                 Err(ClientError::Call(_)) if span > 1 => span /= 2,
-                Err(e) => return Err(readable(e.into())),
+                Err(e) => return Err(readable(e.into(), &self.url)),
             }
         }
         notes.sort_by_key(|n| n.position);
@@ -229,12 +230,14 @@ impl Pool {
         let input = Bytes::from(call.abi_encode());
         send_transaction(&self.rpc, signer, TxKind::Call(SHIELDED_POOL), value, input)
             .await
-            .map_err(readable)
+            .map_err(|e| readable(e, &self.url))
     }
 
     /// Waits for a transaction's receipt; returns (block, gas used).
     pub async fn confirm(&self, hash: B256) -> Result<(u64, u64), Error> {
-        let receipt = wait_for_receipt(&self.rpc, hash).await.map_err(readable)?;
+        let receipt = wait_for_receipt(&self.rpc, hash)
+            .await
+            .map_err(|e| readable(e, &self.url))?;
         Ok((
             quantity(&receipt["blockNumber"])? as u64,
             quantity(&receipt["gasUsed"])? as u64,
