@@ -72,20 +72,14 @@ impl SpendVerifier {
         // in the target group.
         let alpha_sum = self.key().alpha_g1 * coefficients[0];
 
-        let mut g1 = Vec::with_capacity(items.len() + 3);
-        for ((proof, _), r) in items.iter().zip(&weights) {
-            g1.push(proof.0.a * r);
-        }
+        let (mut g1, mut g2) = prepare_proofs(items, &weights);
         g1.extend([input_sum, c_sum, alpha_sum]);
         let g1 = G1Projective::normalize_batch(&g1);
-
-        let g2_proofs = items.iter().map(|(proof, _)| prepare_g2(proof.0.b));
-        let g2_key = [
+        g2.extend([
             self.prepared.gamma_g2_neg_pc.clone(),
             self.prepared.delta_g2_neg_pc.clone(),
             self.neg_beta_g2.clone(),
-        ];
-        let g2: Vec<G2Prepared<Config>> = g2_proofs.chain(g2_key).collect();
+        ]);
 
         let g1: Vec<G1Prepared<Config>> = g1.into_iter().map(G1Prepared::from).collect();
         let miller = Bls12_381::multi_miller_loop(g1, g2);
@@ -123,9 +117,53 @@ fn random_weight<R: RngCore>(rng: &mut R) -> Fr {
     }
 }
 
-/// Line coefficients of a G2 point for the Miller loop.
-fn prepare_g2(point: G2Affine) -> G2Prepared<Config> {
-    G2Prepared::from(point)
+/// Below this many proofs per thread, spawning costs more than it saves.
+const MIN_PROOFS_PER_THREAD: usize = 4;
+
+/// Each proof's weighted `A` and `B`'s Miller-loop line coefficients, in order. This is most
+/// of a batch's per-proof work outside the Miller loop (which arkworks already spreads over
+/// the cores), so it is split across the available cores too.
+fn prepare_proofs(
+    items: &[BatchItem<'_>],
+    weights: &[Fr],
+) -> (Vec<G1Projective>, Vec<G2Prepared<Config>>) {
+    let prepare = |items: &[BatchItem<'_>], weights: &[Fr]| {
+        let scaled: Vec<G1Projective> = items
+            .iter()
+            .zip(weights)
+            .map(|((proof, _), r)| proof.0.a * r)
+            .collect();
+        let lines: Vec<G2Prepared<Config>> = items
+            .iter()
+            .map(|(proof, _)| G2Prepared::from(proof.0.b))
+            .collect();
+        (scaled, lines)
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(items.len() / MIN_PROOFS_PER_THREAD);
+    if threads <= 1 {
+        return prepare(items, weights);
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(chunk)
+            .zip(weights.chunks(chunk))
+            .map(|(items, weights)| scope.spawn(move || prepare(items, weights)))
+            .collect();
+        let mut scaled = Vec::with_capacity(items.len() + 3);
+        let mut lines = Vec::with_capacity(items.len() + 3);
+        for part in parts {
+            // Curve arithmetic on decoded points does not panic; if it ever did, the
+            // panic belongs to the caller, as it would without threads.
+            let (s, l) = part
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            scaled.extend(s);
+            lines.extend(l);
+        }
+        (scaled, lines)
+    })
 }
 
 /// `−β` in G2, prepared once per key for the batch equation's `α` term.
