@@ -133,15 +133,25 @@ const SLICE_ENV: &str = "VNT_GENERATED_SLICE";
 #[test]
 fn a_thousand_generated_modules_run_identically_on_both_engines() {
     let this_test_binary = std::env::current_exe().expect("the test binary's path");
+    // libtest names a test by its module path without the crate: `generated::one_slice`.
+    let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
+    let name = format!("{module}::one_slice");
     for slice in 0..SLICES {
-        let status = std::process::Command::new(&this_test_binary)
-            .args(["--exact", "one_slice", "--ignored", "--nocapture"])
+        let output = std::process::Command::new(&this_test_binary)
+            .args(["--exact", &name, "--ignored", "--nocapture"])
             .env(SLICE_ENV, slice.to_string())
-            .status()
+            .output()
             .expect("the test binary runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
-            status.success(),
-            "slice {slice} of the generated modules failed"
+            output.status.success(),
+            "slice {slice} of the generated modules failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // A filter that matches nothing also succeeds: make sure the slice really ran.
+        assert!(
+            stdout.contains("test result: ok. 1 passed"),
+            "slice {slice} ran no test (filter `{name}`):\n{stdout}"
         );
     }
 }
