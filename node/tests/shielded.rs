@@ -15,13 +15,13 @@ use std::process::{Command, Output};
 use vnt_chain::shielded::SHIELDED_POOL;
 use vnt_chain::shielded::abi::IShieldedPool;
 use vnt_zk::Fr;
-use vnt_zk::circuit::{SpendCircuit, SpendInput};
+use vnt_zk::circuit::{SpendCircuit, SpendInput, external_data_hash};
 use vnt_zk::keys::SpendKeys;
 use vnt_zk::note::{Note, SpendingKey};
 use vnt_zk::tree::NoteTree;
 use vnt_zk::verify::{field_from_bytes, field_to_bytes};
 use vnt_zk::wallet::{
-    IncomingViewingKey, OwnedNote, Payment, ShieldedAddress, WalletError, prover,
+    IncomingViewingKey, OwnedNote, Payment, ShieldedAddress, Submission, WalletError, prover,
 };
 
 const GWEI: u128 = 1_000_000_000;
@@ -194,7 +194,11 @@ fn forged_spend_is_refused(
         amount: b_note.value,
         fee: 0,
     };
-    let refused = vnt_zk::wallet::spend(&c_sk, &real_tree, &[stolen], &to_c, 1337, &mut rng);
+    let at = Submission {
+        chain_id: 1337,
+        submitter: relayer.0.0,
+    };
+    let refused = vnt_zk::wallet::spend(&c_sk, &real_tree, &[stolen], &to_c, &at, &mut rng);
     assert!(matches!(refused, Err(WalletError::Spend(_))), "{refused:?}");
 
     let forged = Note {
@@ -211,6 +215,9 @@ fn forged_spend_is_refused(
         fake_tree.append(leaf).unwrap();
     }
     let zero = Fr::from(0u64);
+    // Bound to the relayer and these ciphertexts, so the tree is the one thing wrong.
+    let ciphertexts = [Bytes::from(vec![0u8; 121]), Bytes::from(vec![0u8; 121])];
+    let external_data = external_data_hash(&relayer.0.0, [&ciphertexts[0], &ciphertexts[1]]);
     let circuit = SpendCircuit::new(
         fake_tree.root(),
         [
@@ -230,6 +237,7 @@ fn forged_spend_is_refused(
         0,
         zero,
         1337,
+        external_data,
     )
     .unwrap();
     let public = circuit.public.clone();
@@ -246,7 +254,7 @@ fn forged_spend_is_refused(
         publicOut: 0,
         fee: 0,
         recipient: Address::ZERO,
-        encryptedNotes: [Bytes::from(vec![0u8; 121]), Bytes::from(vec![0u8; 121])],
+        encryptedNotes: ciphertexts,
     };
     assert_eq!(
         transact_refusal(url, relayer, &call),

@@ -1,7 +1,8 @@
 //! The spend circuit: one statement for shield, transfer and unshield.
 //!
 //! A proof of [`SpendCircuit`] says, for the public inputs in [`PublicInputs::to_field_elements`]
-//! order (`root, nf_1, nf_2, cm_1, cm_2, public_in, public_out, fee, recipient, chain_id`):
+//! order (`root, nf_1, nf_2, cm_1, cm_2, public_in, public_out, fee, recipient, chain_id,
+//! external_data`):
 //!
 //! 1. for each of the two inputs, the prover knows a spending key `sk` and a note
 //!    `(value, H_owner(sk), rho, r)`; if `value != 0` the note's commitment is the leaf at some
@@ -14,11 +15,18 @@
 //! 4. `in_1 + in_2 + public_in = out_1 + out_2 + public_out + fee`.
 //!
 //! Shield is `public_in > 0` with dummy inputs; unshield is `public_out > 0` paid to
-//! `recipient`; a transfer moves value between notes only. `recipient` and `chain_id` take no
-//! part in the arithmetic, but being public inputs of the Groth16 statement binds them to the
-//! proof: a relayer that changes them (or rerandomises the proof and changes them) gets a proof
-//! that no longer verifies. Each is touched by at least one constraint, because a public input
-//! that appears in no constraint has a zero verifying-key term and is not bound at all.
+//! `recipient`; a transfer moves value between notes only. `recipient`, `chain_id` and
+//! `external_data` take no part in the arithmetic, but being public inputs of the Groth16
+//! statement binds them to the proof: a relayer that changes them (or rerandomises the proof
+//! and changes them) gets a proof that no longer verifies. Each is touched by at least one
+//! constraint, because a public input that appears in no constraint has a zero verifying-key
+//! term and is not bound at all.
+//!
+//! `external_data` is [`external_data_hash`] of what the pool takes from the transaction but
+//! the circuit cannot see: who submits it (and so earns the fee) and the two note
+//! ciphertexts. Without it, anyone watching the mempool could resubmit a spend under their
+//! own account (taking the fee) or with garbage in place of the ciphertexts (the notes would
+//! be committed, but their owners could never open them: the value would be lost for good).
 
 use ark_ff::PrimeField;
 use ark_r1cs_std::{
@@ -28,6 +36,7 @@ use ark_r1cs_std::{
     fields::{FieldVar, fp::FpVar},
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use sha2::{Digest, Sha256};
 
 use crate::Fr;
 use crate::note::{self, Note, SpendingKey};
@@ -122,11 +131,39 @@ pub struct PublicInputs {
     pub recipient: Fr,
     /// The chain whose pool this spends from (replay protection across chains).
     pub chain_id: u64,
+    /// [`external_data_hash`] of the submitter and the note ciphertexts.
+    pub external_data: Fr,
+}
+
+/// Domain of [`external_data_hash`].
+const EXTERNAL_DATA_DOMAIN: &[u8] = b"VNT zk v1: external data";
+
+/// The digest binding a spend to its submitter (the account the fee is paid to, `msg.sender`
+/// of `transact`) and to its note ciphertexts, as one public input:
+///
+/// ```text
+/// SHA-256("VNT zk v1: external data" || submitter (20) || len_1 (8, BE) || c_1 || len_2 (8, BE) || c_2)
+/// ```
+///
+/// with the top three bits cleared, so the 256-bit digest becomes an integer below 2^253 and
+/// hence a canonical field element (the modulus is above 2^254). The lengths make the
+/// encoding of the two ciphertexts unambiguous.
+pub fn external_data_hash(submitter: &[u8; 20], encrypted_notes: [&[u8]; OUTPUTS]) -> Fr {
+    let mut hasher = Sha256::new();
+    hasher.update(EXTERNAL_DATA_DOMAIN);
+    hasher.update(submitter);
+    for note in encrypted_notes {
+        hasher.update((note.len() as u64).to_be_bytes());
+        hasher.update(note);
+    }
+    let mut digest: [u8; 32] = hasher.finalize().into();
+    digest[0] &= 0x1f;
+    Fr::from_be_bytes_mod_order(&digest)
 }
 
 impl PublicInputs {
     /// How many field elements [`PublicInputs::to_field_elements`] yields.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
 
     /// The Groth16 public inputs, in the order the circuit allocates them.
     pub fn to_field_elements(&self) -> Vec<Fr> {
@@ -139,6 +176,7 @@ impl PublicInputs {
             Fr::from(self.fee),
             self.recipient,
             Fr::from(self.chain_id),
+            self.external_data,
         ]);
         v
     }
@@ -168,6 +206,7 @@ impl SpendCircuit {
         fee: u64,
         recipient: Fr,
         chain_id: u64,
+        external_data: Fr,
     ) -> Result<Self, SpendError> {
         for (index, input) in inputs.iter().enumerate() {
             if input.note.owner != input.sk.owner() {
@@ -204,6 +243,7 @@ impl SpendCircuit {
             fee,
             recipient,
             chain_id,
+            external_data,
         };
         Ok(Self {
             public,
@@ -246,8 +286,11 @@ impl ConstraintSynthesizer<Fr> for SpendCircuit {
         let fee = public_u64(cs.clone(), Fr::from(p.fee))?;
         let recipient = input(p.recipient)?;
         let _chain_id = public_u64(cs.clone(), Fr::from(p.chain_id))?;
-        // Bind the recipient (see the module documentation): one constraint, value unused.
+        let external_data = input(p.external_data)?;
+        // Bind the recipient and the external data (see the module documentation): one
+        // constraint each, values unused.
         let _ = recipient.square()?;
+        let _ = external_data.square()?;
 
         let witness = |x: Fr| FpVar::new_witness(cs.clone(), || Ok(x));
         let mut total_in = public_in;

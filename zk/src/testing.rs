@@ -5,12 +5,20 @@ use ark_ff::UniformRand;
 use ark_std::rand::Rng;
 
 use crate::Fr;
-use crate::circuit::{SpendCircuit, SpendInput};
+use crate::circuit::{SpendCircuit, SpendInput, external_data_hash};
 use crate::note::{Note, SpendingKey};
 use crate::tree::NoteTree;
 
 /// Chain id the fixtures spend on (the dev chain's).
 pub const CHAIN_ID: u64 = 1337;
+
+/// The account the fixtures' spends are bound to as submitter.
+pub const SUBMITTER: [u8; 20] = [0x5b; 20];
+
+/// The external data of a fixture: [`SUBMITTER`] and two empty ciphertexts.
+pub fn external_data() -> Fr {
+    external_data_hash(&SUBMITTER, [b"", b""])
+}
 
 /// A private transfer: the sender's notes of 60 and 40, among other notes in the tree, pay
 /// 70 to a recipient, 29 back to the sender as change, and a fee of 1.
@@ -41,6 +49,7 @@ pub fn transfer<R: Rng>(rng: &mut R) -> SpendCircuit {
         1,
         Fr::from(0u64),
         CHAIN_ID,
+        external_data(),
     )
     .unwrap()
 }
@@ -62,6 +71,7 @@ pub fn shield<R: Rng>(rng: &mut R) -> SpendCircuit {
         0,
         Fr::from(0u64),
         CHAIN_ID,
+        external_data(),
     )
     .unwrap()
 }

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use vnt_zk::circuit::PublicInputs;
+use vnt_zk::circuit::{PublicInputs, external_data_hash};
 use vnt_zk::keys::{SpendKeys, verifying_key_bytes};
 use vnt_zk::verify::{SpendProof, SpendVerifier, VerifyError, field_to_bytes};
 
@@ -130,6 +130,12 @@ fn both_reject_a_rerandomised_proof_with_a_changed_recipient_or_fee() {
     let mut other_chain = spend.public.clone();
     other_chain.chain_id += 1;
     assert!(!main_key().verdict(&proof, &other_chain));
+
+    // Resubmitted by someone else (who would take the fee), or with other ciphertexts.
+    let mut hijacked = spend.public.clone();
+    hijacked.external_data = external_data_hash(&[0x66; 20], [b"", b""]);
+    assert_ne!(hijacked.external_data, spend.public.external_data);
+    assert!(!main_key().verdict(&proof, &hijacked));
 
     // A change that still balances (one more unit in, one more unit of fee) is a different
     // statement all the same.

@@ -180,7 +180,7 @@ fn batch_and_single_verification_refuse_a_key_for_another_input_count() {
     let verifier = SpendVerifier::new(&key);
     let spend = &f.transfers[0];
     let expected = Err(VerifyError::BadKey(
-        "it has 9 public inputs, the spend circuit has 10".into(),
+        "it has 10 public inputs, the spend circuit has 11".into(),
     ));
     assert_eq!(verifier.verify(&spend.proof, &spend.public), expected);
     assert_eq!(

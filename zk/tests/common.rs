@@ -99,6 +99,7 @@ pub fn tampered(public: &PublicInputs, index: usize) -> PublicInputs {
         7 => p.fee = p.fee.wrapping_add(1),
         8 => p.recipient += one,
         9 => p.chain_id = p.chain_id.wrapping_add(1),
+        10 => p.external_data += one,
         _ => panic!("there are {TAMPERABLE} public inputs, not {}", index + 1),
     }
     assert_ne!(

@@ -234,6 +234,7 @@ fn note_values_that_balance_only_modulo_two_to_the_64_are_refused() {
         p.fee,
         p.recipient,
         p.chain_id,
+        p.external_data,
     );
     assert!(
         matches!(refused, Err(SpendError::Unbalanced { outputs, .. }) if outputs == u128::from(big) + 100),

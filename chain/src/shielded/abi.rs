@@ -11,7 +11,7 @@ use alloy_primitives::{Address, B256};
 use alloy_sol_types::abi::AbiDecoderConfig;
 use alloy_sol_types::{SolCall, sol};
 use vnt_zk::Fr;
-use vnt_zk::circuit::PublicInputs;
+use vnt_zk::circuit::{PublicInputs, external_data_hash};
 use vnt_zk::verify::{PROOF_BYTES, VerifyError, field_from_bytes};
 
 sol! {
@@ -80,10 +80,12 @@ pub fn decode_view<C: SolCall>(args: &[u8]) -> Step<C> {
         .map_err(|error| Stop::revert(format!("malformed call data for {}: {error}", C::SIGNATURE)))
 }
 
-/// The spend statement `call` claims, for a chain with id `chain_id`, after checking the
-/// shapes the circuit cannot: every field element canonical, the proof and the
-/// ciphertexts of the right size.
-pub fn statement(call: &Transact, chain_id: u64) -> Step<PublicInputs> {
+/// The spend statement `call` claims when `submitter` sends it on the chain with id
+/// `chain_id`, after checking the shapes the circuit cannot: every field element canonical,
+/// the proof and the ciphertexts of the right size. The submitter and the ciphertexts enter
+/// the statement through its external data, so a proof made for one submitter, or for
+/// other ciphertexts, does not verify.
+pub fn statement(call: &Transact, chain_id: u64, submitter: Address) -> Step<PublicInputs> {
     if call.proof.len() != PROOF_BYTES {
         return Err(Stop::revert(
             VerifyError::ProofLength(call.proof.len()).to_string(),
@@ -115,6 +117,10 @@ pub fn statement(call: &Transact, chain_id: u64) -> Step<PublicInputs> {
         fee: call.fee,
         recipient: address_field(call.recipient),
         chain_id,
+        external_data: external_data_hash(
+            &submitter.0.0,
+            [&call.encryptedNotes[0], &call.encryptedNotes[1]],
+        ),
     })
 }
 
@@ -134,6 +140,8 @@ fn field(bytes: &B256, name: &'static str) -> Step<Fr> {
 mod tests {
     use super::*;
     use alloy_primitives::{Bytes, U256};
+
+    const SUBMITTER: Address = Address::repeat_byte(0x5b);
 
     fn sample() -> Transact {
         Transact {
@@ -213,7 +221,7 @@ mod tests {
                 &args[..]
             };
             if let Ok(call) = decode_transact(args) {
-                let _ = statement(&call, 1337);
+                let _ = statement(&call, 1337, SUBMITTER);
             }
         }
     }
@@ -244,7 +252,7 @@ mod tests {
         call.root = B256::ZERO;
         call.nullifiers[1] = modulus;
         assert_eq!(
-            reason(statement(&call, 1337)),
+            reason(statement(&call, 1337, SUBMITTER)),
             "public input nullifiers[1] is not a canonical field element (it is not below the modulus)"
         );
         let mut call = sample();
@@ -253,18 +261,22 @@ mod tests {
         call.commitments = [B256::ZERO; 2];
         call.proof = Bytes::from(vec![0u8; 191]);
         assert_eq!(
-            reason(statement(&call, 1337)),
+            reason(statement(&call, 1337, SUBMITTER)),
             "proof must be 192 bytes, got 191"
         );
         call.proof = Bytes::from(vec![0u8; PROOF_BYTES]);
         call.encryptedNotes[1] = Bytes::from(vec![0u8; MAX_NOTE_CIPHERTEXT + 1]);
         assert_eq!(
-            reason(statement(&call, 1337)),
+            reason(statement(&call, 1337, SUBMITTER)),
             "encryptedNotes[1] is 257 bytes, at most 256 are allowed"
         );
         call.encryptedNotes[1] = Bytes::new();
-        let public = statement(&call, 1337).unwrap();
+        let public = statement(&call, 1337, SUBMITTER).unwrap();
         assert_eq!(public.chain_id, 1337);
         assert_eq!(public.recipient, address_field(Address::repeat_byte(9)));
+        let notes = [&call.encryptedNotes[0][..], &call.encryptedNotes[1][..]];
+        assert_eq!(public.external_data, external_data_hash(&[0x5b; 20], notes));
+        let other = statement(&call, 1337, Address::repeat_byte(0x66)).unwrap();
+        assert_ne!(other.external_data, public.external_data);
     }
 }

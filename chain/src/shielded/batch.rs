@@ -4,7 +4,8 @@
 //! [`preverify`] picks out the transactions that call `transact` directly and could pay for
 //! verification, decodes their statements and proofs, and checks them all in one batch. If
 //! the batch holds, each proof is filed as valid under a digest of (key, proof, statement),
-//! and `transact` takes that verdict instead of verifying again. A proof's validity depends
+//! and `transact` takes that verdict instead of verifying again (the statement includes the
+//! transaction's sender, the submitter it is bound to). A proof's validity depends
 //! on nothing but those three, so the verdict holds wherever in the block the transaction
 //! runs, and whatever ran before it.
 //!
@@ -95,7 +96,8 @@ pub fn preverify(
         let Ok(call) = decode_transact(args) else {
             continue;
         };
-        let (Ok(public), Ok(proof)) = (statement(&call, chain_id), proof_of(&call)) else {
+        let (Ok(public), Ok(proof)) = (statement(&call, chain_id, tx.sender), proof_of(&call))
+        else {
             continue;
         };
         items.push((call.proof.to_vec(), proof, public));

@@ -27,7 +27,7 @@ use vnt_zk::verify::SpendVerifier;
 /// ([`vnt_zk::keys::DEV_VERIFYING_KEY`], the key of [`vnt_zk::keys::dev_keys`]). Tests check
 /// it against both.
 pub const DEV_VERIFYING_KEY_HASH: B256 =
-    b256!("0xa29103fedde3cfa9c7ba14bcd793f3e423f306ceb95f6b33749c4a81f7e27929");
+    b256!("0xa7c23ac00fbb1f414c46d6e7923564b0df330230d19d6888cf2c5faf056cb280");
 
 /// The shielded pool of a chain: the verifying key it checks proofs with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

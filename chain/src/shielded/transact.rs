@@ -15,7 +15,7 @@ pub(super) fn transact<CTX: FrameContext>(
     key_hash: B256,
     preverified: &Preverified,
 ) -> Step<Vec<u8>> {
-    let public = statement(call, frame.chain_id())?;
+    let public = statement(call, frame.chain_id(), frame.caller)?;
     let sent = frame.value;
     if sent != wei(public.public_in) {
         return Err(Stop::revert(format!(

@@ -24,7 +24,7 @@ fn a_blocks_proofs_are_checked_together_before_it_runs() {
     let mut forged = story.transfer.call();
     forged.fee = 11;
     let public =
-        Transfer::new(DEV_CHAIN_ID, 0, CAROL, U256::from(1)).verified(&signers()[2], &config);
+        Transfer::new(DEV_CHAIN_ID, 0, CAROL, U256::from(1)).verified(&signers()[5], &config);
     let block = vec![
         pool_tx(0, &shield, story.shield.value()),
         pool_tx(1, &forged, U256::ZERO),
@@ -32,8 +32,10 @@ fn a_blocks_proofs_are_checked_together_before_it_runs() {
     ];
 
     let gas_limit = chain.config().block_gas_limit;
-    let verdict = |verdicts: &vnt_chain::shielded::Preverified, call: &Transact| {
-        let public = statement(call, DEV_CHAIN_ID).unwrap();
+    let verdict = |verdicts: &vnt_chain::shielded::Preverified, spend: &Spend| {
+        let call = spend.call();
+        let submitter = signers()[spend.submitter].address();
+        let public = statement(&call, DEV_CHAIN_ID, submitter).unwrap();
         verdicts.verdict(DEV_VERIFYING_KEY_HASH, &call.proof, &public)
     };
 
@@ -41,7 +43,7 @@ fn a_blocks_proofs_are_checked_together_before_it_runs() {
     let transfer = story.transfer.call();
     let valid = vec![
         pool_tx(0, &shield, story.shield.value()),
-        pool_tx(1, &transfer, U256::ZERO),
+        pool_tx(Story::RELAYER, &transfer, U256::ZERO),
         block[2].clone(),
     ];
     let verdicts = preverify(chain.state(), DEV_CHAIN_ID, gas_limit, &valid);
@@ -50,10 +52,10 @@ fn a_blocks_proofs_are_checked_together_before_it_runs() {
         2,
         "the two pool transactions, not the public one"
     );
-    assert_eq!(verdict(&verdicts, &shield), Some(true));
-    assert_eq!(verdict(&verdicts, &transfer), Some(true));
+    assert_eq!(verdict(&verdicts, &story.shield), Some(true));
+    assert_eq!(verdict(&verdicts, &story.transfer), Some(true));
     assert_eq!(
-        verdict(&verdicts, &story.unshield.call()),
+        verdict(&verdicts, &story.unshield),
         None,
         "not in this block"
     );
@@ -71,7 +73,12 @@ fn a_blocks_proofs_are_checked_together_before_it_runs() {
     // One forged proof: the batch fails and nothing is filed.
     let verdicts = preverify(chain.state(), DEV_CHAIN_ID, gas_limit, &block);
     assert!(verdicts.is_empty());
-    assert_eq!(verdict(&verdicts, &shield), None);
+    assert_eq!(verdict(&verdicts, &story.shield), None);
+
+    // A spend sent by an account other than its bound submitter is a different statement:
+    // it fails the batch like a forgery.
+    let hijacked = vec![pool_tx(4, &transfer, U256::ZERO)];
+    assert!(preverify(chain.state(), DEV_CHAIN_ID, gas_limit, &hijacked).is_empty());
 
     let built = chain
         .build_block(block, crate::support::T0 + 10, Address::ZERO)

@@ -23,7 +23,7 @@ use vnt_chain::shielded::SHIELDED_POOL;
 use vnt_chain::shielded::abi::{IShieldedPool, Transact, address_field};
 use vnt_chain::testing::{Transfer, signers};
 use vnt_zk::Fr;
-use vnt_zk::circuit::{PublicInputs, SpendCircuit, SpendInput};
+use vnt_zk::circuit::{PublicInputs, SpendCircuit, SpendInput, external_data_hash};
 use vnt_zk::keys::SpendKeys;
 use vnt_zk::note::{Note, SpendingKey};
 use vnt_zk::tree::NoteTree;
@@ -49,6 +49,8 @@ pub struct Spend {
     pub proof: Bytes,
     pub notes: [Bytes; 2],
     pub recipient: Address,
+    /// The dev signer the proof is bound to: only it can submit the spend.
+    pub submitter: usize,
 }
 
 impl Spend {
@@ -78,8 +80,9 @@ impl Spend {
     }
 }
 
-/// Alice shields 1,000 units; pays Bob 700 privately, keeping 290 and paying a relayer 10;
-/// Bob unshields 695 to [`CAROL`] and pays 5 to whoever submits it.
+/// Alice shields 1,000 units (submitted by dev signer 0); pays Bob 700 privately, keeping
+/// 290 and paying relayer 2 a fee of 10; Bob unshields 695 to [`CAROL`] and pays 5 to
+/// signer 3, who submits it.
 pub struct Story {
     pub alice: SpendingKey,
     /// The note Alice sent Bob, at [`Story::BOB_NOTE`], which only Bob can spend.
@@ -93,6 +96,16 @@ pub struct Story {
 
 impl Story {
     pub const BOB_NOTE: u64 = 2;
+    pub const SHIELD_NOTES: [&[u8]; 2] = [&[0xa1; 120], b""];
+    pub const TRANSFER_NOTES: [&[u8]; 2] = [&[0xb0; 256], &[0xa2; 64]];
+    pub const UNSHIELD_NOTES: [&[u8]; 2] = [b"", b""];
+    pub const RELAYER: usize = 2;
+    pub const UNSHIELDER: usize = 3;
+}
+
+/// The external data binding a spend to dev signer `submitter` and to `notes`.
+pub fn bound_to(submitter: usize, notes: [&[u8]; 2]) -> Fr {
+    external_data_hash(&signers()[submitter].address().0.0, notes)
 }
 
 pub fn story() -> &'static Story {
@@ -118,6 +131,7 @@ pub fn story() -> &'static Story {
             0,
             Fr::from(0u64),
             DEV_CHAIN_ID,
+            bound_to(0, Story::SHIELD_NOTES),
         )
         .unwrap();
         append(&mut tree, &shield);
@@ -140,6 +154,7 @@ pub fn story() -> &'static Story {
             10,
             Fr::from(0u64),
             DEV_CHAIN_ID,
+            bound_to(Story::RELAYER, Story::TRANSFER_NOTES),
         )
         .unwrap();
         append(&mut tree, &transfer);
@@ -164,22 +179,30 @@ pub fn story() -> &'static Story {
             5,
             address_field(CAROL),
             DEV_CHAIN_ID,
+            bound_to(Story::UNSHIELDER, Story::UNSHIELD_NOTES),
         )
         .unwrap();
         append(&mut tree, &unshield);
 
-        let mut prove = |circuit: SpendCircuit, recipient: Address, notes: [&[u8]; 2]| Spend {
-            public: circuit.public.clone(),
-            proof: Bytes::copy_from_slice(&keys.prove(circuit, &mut rng).unwrap().to_bytes()),
-            notes: notes.map(Bytes::copy_from_slice),
-            recipient,
-        };
+        let mut prove =
+            |circuit: SpendCircuit, recipient: Address, notes: [&[u8]; 2], submitter| Spend {
+                public: circuit.public.clone(),
+                proof: Bytes::copy_from_slice(&keys.prove(circuit, &mut rng).unwrap().to_bytes()),
+                notes: notes.map(Bytes::copy_from_slice),
+                recipient,
+                submitter,
+            };
         Story {
             alice,
             bob_note,
-            shield: prove(shield, Address::ZERO, [&[0xa1; 120], b""]),
-            transfer: prove(transfer, Address::ZERO, [&[0xb0; 256], &[0xa2; 64]]),
-            unshield: prove(unshield, CAROL, [b"", b""]),
+            shield: prove(shield, Address::ZERO, Story::SHIELD_NOTES, 0),
+            transfer: prove(
+                transfer,
+                Address::ZERO,
+                Story::TRANSFER_NOTES,
+                Story::RELAYER,
+            ),
+            unshield: prove(unshield, CAROL, Story::UNSHIELD_NOTES, Story::UNSHIELDER),
             trees: [after_shield, after_transfer, tree],
         }
     })
@@ -246,13 +269,18 @@ pub fn gas_cost(receipt: &Value) -> U256 {
     used * price
 }
 
-/// A fresh node where `spends` are already mined, one block each, submitted by signer 0.
+/// A fresh node where `spends` are already mined, one block each, each sent by its
+/// submitter.
 pub async fn node_after(spends: &[&Spend]) -> TestNode {
     let node = TestNode::start().await;
-    for (nonce, spend) in spends.iter().enumerate() {
-        let tx = pool_tx(0, nonce as u64, &spend.call(), spend.value());
+    for (index, spend) in spends.iter().enumerate() {
+        let nonce = spends[..index]
+            .iter()
+            .filter(|earlier| earlier.submitter == spend.submitter)
+            .count() as u64;
+        let tx = pool_tx(spend.submitter, nonce, &spend.call(), spend.value());
         let receipts = mine(&node, vec![tx]).await;
-        assert_eq!(receipts[0]["status"], "0x1", "setup spend {nonce} failed");
+        assert_eq!(receipts[0]["status"], "0x1", "setup spend {index} failed");
     }
     node
 }

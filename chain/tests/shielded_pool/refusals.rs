@@ -131,6 +131,12 @@ async fn each_refusal_is_named_by_eth_call_and_eth_estimate_gas() {
         does_not_verify.clone(),
     ));
     cases.push((
+        "a ciphertext swapped for another",
+        change(&|c| c.encryptedNotes[1] = vec![0x5a; 121].into()),
+        zero,
+        does_not_verify.clone(),
+    ));
+    cases.push((
         "a rerandomised proof with another fee",
         change(&|c| {
             c.proof = fresh.proof.clone();
@@ -218,6 +224,16 @@ async fn each_refusal_is_named_by_eth_call_and_eth_estimate_gas() {
             );
         }
     }
+    // Sent by anyone but the submitter the proof is bound to (who would then take the
+    // fee), the same call does not verify: a front-runner gains nothing by copying it.
+    assert_eq!(story.unshield.submitter, 3);
+    for thief in [1, 4] {
+        for method in ["eth_call", "eth_estimateGas"] {
+            let data = good.abi_encode();
+            let reason = revert_reason(&node, method, pool_call(thief, &data, zero)).await;
+            assert_eq!(reason, does_not_verify, "sent by {thief} via {method}");
+        }
+    }
     // Nothing above changed the pool.
     assert_eq!(view(&node, IShieldedPool::noteCountCall {}).await, 4);
 }
@@ -248,6 +264,7 @@ async fn nobody_without_bobs_key_can_spend_his_note() {
         0,
         address_field(signers()[1].address()),
         DEV_CHAIN_ID,
+        bound_to(1, Story::UNSHIELD_NOTES),
     );
     assert_eq!(attempt.unwrap_err(), SpendError::NotOwner { index: 0 });
     // So no proof of it exists. What she can send is the statement with the nullifier her

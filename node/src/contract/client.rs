@@ -178,7 +178,7 @@ pub(crate) fn quantity(value: &Value) -> Result<u128, Error> {
 /// its receipt; a transaction that fails is an error.
 async fn submit(chain: &ChainArgs, to: TxKind, input: Bytes) -> Result<Value, Error> {
     let rpc = client(chain)?;
-    let hash = send_transaction(&rpc, &signer(chain)?, to, U256::ZERO, input).await?;
+    let hash = send_transaction(&rpc, &signer(chain)?, to, U256::ZERO, input, 0).await?;
     let receipt = wait_for_receipt(&rpc, hash).await?;
     let block = quantity(&receipt["blockNumber"])?;
     let used = quantity(&receipt["gasUsed"])?;
@@ -187,7 +187,8 @@ async fn submit(chain: &ChainArgs, to: TxKind, input: Bytes) -> Result<Value, Er
 }
 
 /// Signs a transaction from `signer` to `to` (or a creation) carrying `value` wei and
-/// `input`, with the gas the node estimates, and sends it; returns its hash. A call the
+/// `input`, with the gas the node estimates (raised by `gas_headroom_percent` for calls whose
+/// cost depends on state that may change before inclusion), and sends it; returns its hash. A call the
 /// node expects to revert fails here, at the estimate, with the node's revert reason.
 pub(crate) async fn send_transaction(
     rpc: &HttpClient,
@@ -195,6 +196,7 @@ pub(crate) async fn send_transaction(
     to: TxKind,
     value: U256,
     input: Bytes,
+    gas_headroom_percent: u64,
 ) -> Result<B256, Error> {
     let from = signer.address();
     let request = match to {
@@ -206,7 +208,8 @@ pub(crate) async fn send_transaction(
         &rpc.request("eth_getTransactionCount", rpc_params![from, "pending"])
             .await?,
     )? as u64;
-    let gas = quantity(&rpc.request("eth_estimateGas", rpc_params![request]).await?)? as u64;
+    let estimate = quantity(&rpc.request("eth_estimateGas", rpc_params![request]).await?)? as u64;
+    let gas = estimate.saturating_add(estimate / 100 * gas_headroom_percent);
     let tip = quantity(
         &rpc.request("eth_maxPriorityFeePerGas", rpc_params![])
             .await?,

@@ -17,10 +17,10 @@ use vnt_chain::shielded::POOL_UNIT_WEI;
 use vnt_chain::shielded::keys::DEV_VERIFYING_KEY_HASH;
 use vnt_zk::keys::{PROVING_KEY_FILE, SpendKeys, VERIFYING_KEY_FILE, dev_keys};
 use vnt_zk::note::SpendingKey;
-use vnt_zk::verify::key_hash;
+use vnt_zk::verify::{SpendVerifier, key_hash};
 use vnt_zk::wallet::{
-    IncomingViewingKey, OwnedNote, Payment, PreparedSpend, ShieldedAddress, WalletError, prover,
-    recipient_field,
+    IncomingViewingKey, OwnedNote, Payment, PreparedSpend, ShieldedAddress, Submission,
+    WalletError, prover, recipient_field,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -128,6 +128,16 @@ struct Session {
     pool: Pool,
     chain_id: u64,
     key_hash: B256,
+}
+
+impl Session {
+    /// What a spend sent by `signer` to this chain's pool is bound to.
+    fn submission(&self, signer: &PrivateKeySigner) -> Submission {
+        Submission {
+            chain_id: self.chain_id,
+            submitter: signer.address().0.0,
+        }
+    }
 }
 
 async fn connect(url: &str) -> Result<Session, Error> {
@@ -272,9 +282,18 @@ async fn prove_and_submit(
 ) -> Result<Submitted, Error> {
     progress.step("prove");
     let circuit = prepared.circuit.clone();
-    let proof =
-        tokio::task::spawn_blocking(move || untraced(|| prover::prove(&keys, circuit, os_seed())))
-            .await??;
+    let proof = tokio::task::spawn_blocking(move || {
+        let public = circuit.public.clone();
+        let proof =
+            untraced(|| prover::prove(&keys, circuit, os_seed())).map_err(|e| e.to_string())?;
+        // A few milliseconds to be sure: a proof the pool would refuse (a corrupted key
+        // file, a bug) is caught here, before it costs gas and reveals the nullifiers.
+        SpendVerifier::new(keys.verifying_key())
+            .verify(&proof, &public)
+            .map_err(|e| format!("the proof made here does not verify, so it was not sent: {e}"))?;
+        Ok::<_, String>(proof)
+    })
+    .await??;
     progress.step("submit");
     let public = &prepared.circuit.public;
     let hash = session
@@ -319,7 +338,8 @@ pub async fn shield(path: &Path, args: &SpendArgs, amount: &str) -> Result<(), E
     let keys = load_keys(&args.keys(), session.key_hash).await?;
     progress.step("build witness");
     let root = session.pool.root(None).await?;
-    let prepared = vnt_zk::wallet::shield(&wallet.key, root, amount, session.chain_id, &mut OsRng)
+    let submission = session.submission(&signer);
+    let prepared = vnt_zk::wallet::shield(&wallet.key, root, amount, &submission, &mut OsRng)
         .map_err(describe)?;
     let done =
         prove_and_submit(&session, keys, &prepared, &signer, Address::ZERO, &progress).await?;
@@ -363,7 +383,7 @@ async fn spend(
         &ledger.tree,
         &notes,
         &payment,
-        session.chain_id,
+        &session.submission(&signer),
         &mut OsRng,
     )
     .map_err(describe)?;

@@ -25,6 +25,9 @@ use vnt_zk::verify::{SpendProof, field_from_bytes, field_to_bytes};
 
 pub type Error = Box<dyn std::error::Error>;
 
+/// Gas added to a pool transaction's estimate, in percent of it (see [`Pool::send_transact`]).
+pub const POOL_GAS_HEADROOM_PERCENT: u64 = 20;
+
 /// A node's error as a person reads it: the JSON-RPC error's message (for a revert,
 /// `execution reverted: shielded pool: …`), a failure to reach the node with its address,
 /// anything else as it is.
@@ -217,6 +220,9 @@ impl Pool {
     }
 
     /// Sends `transact` from `signer`, with `public_in` units of value; returns the hash.
+    /// The gas limit is the estimate plus [`POOL_GAS_HEADROOM_PERCENT`]: what a spend costs
+    /// depends on the pool's state (which tree slots its append fills for the first time), and
+    /// other spends may land between the estimate and this one.
     pub async fn send_transact(
         &self,
         signer: &PrivateKeySigner,
@@ -228,9 +234,17 @@ impl Pool {
         let call = transact_call(proof, public, recipient, encrypted_notes);
         let value = U256::from(public.public_in) * U256::from(POOL_UNIT_WEI);
         let input = Bytes::from(call.abi_encode());
-        send_transaction(&self.rpc, signer, TxKind::Call(SHIELDED_POOL), value, input)
-            .await
-            .map_err(|e| readable(e, &self.url))
+        let to = TxKind::Call(SHIELDED_POOL);
+        send_transaction(
+            &self.rpc,
+            signer,
+            to,
+            value,
+            input,
+            POOL_GAS_HEADROOM_PERCENT,
+        )
+        .await
+        .map_err(|e| readable(e, &self.url))
     }
 
     /// Waits for a transaction's receipt; returns (block, gas used).

@@ -32,14 +32,15 @@ fn constraint_count_is_pinned() {
     // 80 Poseidon permutations — per input 1 (owner key) + 1 (nullifier key) + 2 (commitment)
     // + 2 (nullifier) + 32 (path), per output 2 (commitment) — at 240 constraints each (3 per
     // S-box; the first capacity S-box of a hash is a constant) plus 3 for each of the six
-    // second permutations: 19,218. The other 644 are range-check bits (7 values of 64 bits),
-    // position bits, path selections, and the equalities.
+    // second permutations: 19,218. The other 645 are range-check bits (7 values of 64 bits),
+    // position bits, path selections, the equalities, and the two squares that bind the
+    // recipient and the external data.
     let mut rng = StdRng::seed_from_u64(12);
     let (_, constraints) = check(testing::transfer(&mut rng));
     assert_eq!(constraints, PINNED_CONSTRAINTS);
 }
 
-const PINNED_CONSTRAINTS: usize = 19_862;
+const PINNED_CONSTRAINTS: usize = 19_863;
 
 #[test]
 fn spending_more_than_the_inputs_is_unsatisfiable() {
@@ -66,6 +67,7 @@ fn the_native_builder_refuses_an_unbalanced_spend() {
         p.fee,
         p.recipient,
         p.chain_id,
+        p.external_data,
     )
     .unwrap_err();
     assert!(matches!(err, SpendError::Unbalanced { .. }), "{err}");

@@ -9,7 +9,7 @@
 //! Π e(r_i·A_i, B_i) · e(Σ r_i·IC_i, −γ) · e(Σ r_i·C_i, −δ) · e((Σ r_i)·α, −β) = 1
 //! ```
 //!
-//! `Σ r_i·IC_i` collapses to a single multi-scalar multiplication over the key's eleven input
+//! `Σ r_i·IC_i` collapses to a single multi-scalar multiplication over the key's twelve input
 //! points (the coefficient of input `j` is `Σ r_i·x_ij`), so per proof the batch costs a
 //! Miller-loop pass, the preparation of `B_i`, and a short scalar multiplication of `A_i`.
 //!
@@ -26,6 +26,7 @@ use ark_ec::pairing::Pairing;
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{One, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
 
 use super::{SpendProof, SpendVerifier, VerifyError};
 use crate::Fr;
@@ -117,53 +118,19 @@ fn random_weight<R: RngCore>(rng: &mut R) -> Fr {
     }
 }
 
-/// Below this many proofs per thread, spawning costs more than it saves.
-const MIN_PROOFS_PER_THREAD: usize = 4;
-
 /// Each proof's weighted `A` and `B`'s Miller-loop line coefficients, in order. This is most
-/// of a batch's per-proof work outside the Miller loop (which arkworks already spreads over
-/// the cores), so it is split across the available cores too.
+/// of a batch's per-proof work outside the Miller loop, so it is spread over the cores
+/// through rayon's pool, the one arkworks' own parallel code already runs on (no thread is
+/// spawned per batch, so none can fail to start).
 fn prepare_proofs(
     items: &[BatchItem<'_>],
     weights: &[Fr],
 ) -> (Vec<G1Projective>, Vec<G2Prepared<Config>>) {
-    let prepare = |items: &[BatchItem<'_>], weights: &[Fr]| {
-        let scaled: Vec<G1Projective> = items
-            .iter()
-            .zip(weights)
-            .map(|((proof, _), r)| proof.0.a * r)
-            .collect();
-        let lines: Vec<G2Prepared<Config>> = items
-            .iter()
-            .map(|(proof, _)| G2Prepared::from(proof.0.b))
-            .collect();
-        (scaled, lines)
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(items.len() / MIN_PROOFS_PER_THREAD);
-    if threads <= 1 {
-        return prepare(items, weights);
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(chunk)
-            .zip(weights.chunks(chunk))
-            .map(|(items, weights)| scope.spawn(move || prepare(items, weights)))
-            .collect();
-        let mut scaled = Vec::with_capacity(items.len() + 3);
-        let mut lines = Vec::with_capacity(items.len() + 3);
-        for part in parts {
-            // Curve arithmetic on decoded points does not panic; if it ever did, the
-            // panic belongs to the caller, as it would without threads.
-            let (s, l) = part
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            scaled.extend(s);
-            lines.extend(l);
-        }
-        (scaled, lines)
-    })
+    items
+        .par_iter()
+        .zip(weights)
+        .map(|((proof, _), r)| (proof.0.a * r, G2Prepared::from(proof.0.b)))
+        .unzip()
 }
 
 /// `−β` in G2, prepared once per key for the batch equation's `α` term.

@@ -21,7 +21,9 @@ pub use address::{
 };
 pub use bech32m::Bech32Error;
 pub use encryption::{DecryptError, EncryptError, NOTE_CIPHERTEXT_BYTES, encrypt_note};
-pub use spend::{OwnedNote, Payment, PreparedSpend, WalletError, select_notes, shield, spend};
+pub use spend::{
+    OwnedNote, Payment, PreparedSpend, Submission, WalletError, select_notes, shield, spend,
+};
 
 #[cfg(test)]
 mod tests;

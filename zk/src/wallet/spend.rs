@@ -9,6 +9,10 @@
 //! - **unshield** `v` to an account, fee `f`: one or two notes covering `v + f`; outputs the
 //!   change and `0` to the wallet; `public_out = v`, `recipient` the account.
 //!
+//! Every spend is bound to the account that will submit it (`submitter`, paid the fee) and
+//! to its ciphertexts, through the circuit's external data: the outputs are encrypted
+//! before the statement is built, and only that account can submit the proof.
+//!
 //! A spend with one real input fills the other slot with a zero-value dummy owned by the
 //! wallet (its nullifier is random, so it never collides). The two outputs are put in random
 //! order and both are encrypted, so neither their position nor their ciphertext tells the
@@ -20,7 +24,7 @@ use ark_std::rand::{CryptoRng, Rng, RngCore};
 use super::address::{IncomingViewingKey, ShieldedAddress};
 use super::encryption::{EncryptError, encrypt_note};
 use crate::Fr;
-use crate::circuit::{INPUTS, SpendCircuit, SpendError, SpendInput};
+use crate::circuit::{INPUTS, SpendCircuit, SpendError, SpendInput, external_data_hash};
 use crate::note::{Note, SpendingKey};
 use crate::tree::NoteTree;
 
@@ -176,12 +180,28 @@ fn seal_outputs<R: RngCore + CryptoRng>(
     Ok(([a, b], sealed))
 }
 
+/// The pool and account a spend is made for: the proof is valid only on `chain_id`'s pool
+/// and only when `submitter` sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Submission {
+    /// The chain whose pool is spent from.
+    pub chain_id: u64,
+    /// The account that sends the transaction and is paid the fee.
+    pub submitter: [u8; 20],
+}
+
+impl Submission {
+    fn external_data(&self, encrypted_notes: &[Vec<u8>; 2]) -> Fr {
+        external_data_hash(&self.submitter, [&encrypted_notes[0], &encrypted_notes[1]])
+    }
+}
+
 /// A shield of `amount` pool units into `sk`'s own address, against any root the pool knows.
 pub fn shield<R: RngCore + CryptoRng>(
     sk: &SpendingKey,
     root: Fr,
     amount: u64,
-    chain_id: u64,
+    submission: &Submission,
     rng: &mut R,
 ) -> Result<PreparedSpend, WalletError> {
     if amount == 0 {
@@ -204,7 +224,8 @@ pub fn shield<R: RngCore + CryptoRng>(
         0,
         0,
         Fr::from(0u64),
-        chain_id,
+        submission.chain_id,
+        submission.external_data(&encrypted_notes),
     )?;
     Ok(PreparedSpend {
         circuit,
@@ -220,7 +241,7 @@ pub fn spend<R: RngCore + CryptoRng>(
     tree: &NoteTree,
     notes: &[OwnedNote],
     payment: &Payment,
-    chain_id: u64,
+    submission: &Submission,
     rng: &mut R,
 ) -> Result<PreparedSpend, WalletError> {
     let (amount, fee) = match *payment {
@@ -275,7 +296,8 @@ pub fn spend<R: RngCore + CryptoRng>(
         public_out,
         fee,
         recipient,
-        chain_id,
+        submission.chain_id,
+        submission.external_data(&encrypted_notes),
     )?;
     Ok(PreparedSpend {
         circuit,

@@ -9,7 +9,10 @@ use crate::tree::NoteTree;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use ark_std::rand::{SeedableRng, rngs::StdRng};
 
-const CHAIN_ID: u64 = 1337;
+const AT: Submission = Submission {
+    chain_id: 1337,
+    submitter: [0x5b; 20],
+};
 
 fn satisfied(circuit: &SpendCircuit) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
@@ -97,7 +100,7 @@ fn shield_then_transfer_then_unshield_each_satisfy_the_circuit_and_reach_their_o
     );
     let mut tree = NoteTree::new();
 
-    let shielded = shield(&a_sk, tree.root(), 1_000, CHAIN_ID, &mut rng).unwrap();
+    let shielded = shield(&a_sk, tree.root(), 1_000, &AT, &mut rng).unwrap();
     assert!(satisfied(&shielded.circuit));
     assert_eq!(shielded.circuit.public.public_in, 1_000);
     let mut a_notes = apply(&mut tree, &shielded, &a);
@@ -109,7 +112,7 @@ fn shield_then_transfer_then_unshield_each_satisfy_the_circuit_and_reach_their_o
         amount: 600,
         fee: 7,
     };
-    let sent = spend(&a_sk, &tree, &a_notes, &payment, CHAIN_ID, &mut rng).unwrap();
+    let sent = spend(&a_sk, &tree, &a_notes, &payment, &AT, &mut rng).unwrap();
     assert!(satisfied(&sent.circuit));
     assert_eq!(sent.change, 393);
     assert_eq!(values(&sent.spent), [1_000]);
@@ -129,11 +132,18 @@ fn shield_then_transfer_then_unshield_each_satisfy_the_circuit_and_reach_their_o
         amount: 390,
         fee: 3,
     };
-    let out = spend(&a_sk, &tree, &a_notes, &payment, CHAIN_ID, &mut rng).unwrap();
+    let out = spend(&a_sk, &tree, &a_notes, &payment, &AT, &mut rng).unwrap();
     assert!(satisfied(&out.circuit));
     let public = &out.circuit.public;
     assert_eq!((public.public_out, public.fee), (390, 3));
     assert_eq!(public.recipient, Fr::from(0xaau64));
+    // Bound to the submitter and the very ciphertexts the pool will log.
+    let [first, second] = &out.encrypted_notes;
+    let bound = |submitter| crate::circuit::external_data_hash(submitter, [first, second]);
+    assert_eq!(public.external_data, bound(&AT.submitter));
+    assert_ne!(public.external_data, bound(&[0x66; 20]));
+    let swapped = crate::circuit::external_data_hash(&AT.submitter, [second, first]);
+    assert_ne!(public.external_data, swapped);
     assert_eq!(out.change, 0);
     assert_eq!(values(&apply(&mut tree, &out, &a)), [0, 0]);
 }
@@ -145,7 +155,7 @@ fn a_wallet_without_the_key_cannot_build_a_spend_of_anothers_notes() {
     let b = IncomingViewingKey::new(&b_sk);
     let c = IncomingViewingKey::new(&c_sk);
     let mut tree = NoteTree::new();
-    let shielded = shield(&b_sk, tree.root(), 50, CHAIN_ID, &mut rng).unwrap();
+    let shielded = shield(&b_sk, tree.root(), 50, &AT, &mut rng).unwrap();
     let b_notes = apply(&mut tree.clone(), &shielded, &b);
     // C does not even find the notes...
     assert!(apply(&mut tree, &shielded, &c).is_empty());
@@ -155,7 +165,7 @@ fn a_wallet_without_the_key_cannot_build_a_spend_of_anothers_notes() {
         amount: 50,
         fee: 0,
     };
-    let err = spend(&c_sk, &tree, &b_notes, &payment, CHAIN_ID, &mut rng).unwrap_err();
+    let err = spend(&c_sk, &tree, &b_notes, &payment, &AT, &mut rng).unwrap_err();
     assert!(matches!(err, WalletError::Spend(_)), "{err}");
 }
 
@@ -165,31 +175,23 @@ fn bad_amounts_are_refused_before_any_work() {
     let sk = SpendingKey::random(&mut rng);
     let tree = NoteTree::new();
     assert_eq!(
-        shield(&sk, tree.root(), 0, CHAIN_ID, &mut rng).unwrap_err(),
+        shield(&sk, tree.root(), 0, &AT, &mut rng).unwrap_err(),
         WalletError::ZeroAmount
     );
     let to = ShieldedAddress::of(&sk);
     let transfer = |amount, fee| Payment::Transfer { to, amount, fee };
     let notes = [owned(10, 0)];
     assert_eq!(
-        spend(&sk, &tree, &notes, &transfer(0, 1), CHAIN_ID, &mut rng).unwrap_err(),
+        spend(&sk, &tree, &notes, &transfer(0, 1), &AT, &mut rng).unwrap_err(),
         WalletError::ZeroAmount
     );
     assert_eq!(
-        spend(
-            &sk,
-            &tree,
-            &notes,
-            &transfer(u64::MAX, 1),
-            CHAIN_ID,
-            &mut rng
-        )
-        .unwrap_err(),
+        spend(&sk, &tree, &notes, &transfer(u64::MAX, 1), &AT, &mut rng).unwrap_err(),
         WalletError::Overflow
     );
     // A note the tree does not hold (a stale wallet) is named, not proven against.
     assert_eq!(
-        spend(&sk, &tree, &notes, &transfer(5, 0), CHAIN_ID, &mut rng).unwrap_err(),
+        spend(&sk, &tree, &notes, &transfer(5, 0), &AT, &mut rng).unwrap_err(),
         WalletError::NotInTree(0)
     );
 }
@@ -200,7 +202,7 @@ fn seeded_setup_and_proving_give_a_proof_that_verifies() {
     let keys = prover::setup([9; 32]);
     let mut rng = StdRng::seed_from_u64(4);
     let sk = SpendingKey::random(&mut rng);
-    let prepared = shield(&sk, NoteTree::new().root(), 25, CHAIN_ID, &mut rng).unwrap();
+    let prepared = shield(&sk, NoteTree::new().root(), 25, &AT, &mut rng).unwrap();
     let public = prepared.circuit.public.clone();
     let proof = prover::prove(&keys, prepared.circuit, [1; 32]).unwrap();
     let verifier = SpendVerifier::new(keys.verifying_key());
