@@ -13,7 +13,13 @@
 //! interval of the cumulative stake line (candidates ordered by address) contains a point
 //! drawn uniformly from `[0, total stake)` with `SHA-256(tag ‖ seed ‖ epoch ‖ j ‖ attempt)`
 //! ([`draw`]). A candidate's chance per seat is exactly its share of the stake, and one
-//! candidate may hold several seats (its voting weight). The draw is public rather than a
+//! candidate may hold several seats.
+//!
+//! **Members.** Consensus counts distinct signers, so votes go by member, not by seat:
+//! [`elect`] caps each stake at one seat's worth, draws the seats, and makes the distinct seat
+//! holders the members (every candidate, when there are no more candidates than seats). Seat
+//! counts weight rewards and leadership. A certificate needs `n - f` of the `n` members, and
+//! up to `f = (n - 1) / 3` may be faulty ([`Membership`]). The draw is public rather than a
 //! secret per-validator sortition (as in Algorand): a BFT committee must know its members to
 //! aggregate their signatures, so secrecy would buy nothing.
 //!
@@ -153,7 +159,7 @@ pub fn next_seed(seed_after: &EpochSeed, epoch: u64, outputs: &[[u8; 32]]) -> Ep
 pub struct Committee {
     /// The epoch it serves.
     pub epoch: u64,
-    /// Seat `j`'s holder; a validator holding several seats votes with that weight.
+    /// Seat `j`'s holder; a validator may hold several seats.
     pub seats: Vec<ValidatorId>,
 }
 
@@ -231,7 +237,102 @@ fn uniform_below(seed: &EpochSeed, epoch: u64, seat: u64, bound: u128) -> u128 {
         % bound
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// An epoch's consensus members: who votes, one vote each.
+///
+/// simplex counts distinct signers, so a member holding three seats still casts one vote.
+/// Seats keep their meaning as weights for rewards and leadership; membership decides votes
+/// (see `docs/consensus.md`, "Committee members and the fault bound").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    /// The seat draw the members come from (over capped stakes).
+    pub draw: Committee,
+    /// Each member with the seats it drew, ordered by address; when every candidate is a
+    /// member, some hold no seat.
+    pub members: Vec<(ValidatorId, usize)>,
+}
+
+impl Membership {
+    /// The epoch these members serve.
+    pub fn epoch(&self) -> u64 {
+        self.draw.epoch
+    }
+
+    /// Number of members `n`.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether there are no members (never true for an elected membership).
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// The members `f` that may be faulty without losing safety or liveness: `(n - 1) / 3`.
+    pub fn max_faults(&self) -> usize {
+        self.len().saturating_sub(1) / 3
+    }
+
+    /// Distinct votes a certificate needs: `n - f`.
+    pub fn quorum(&self) -> usize {
+        self.len() - self.max_faults()
+    }
+
+    /// Whether `id` is a member.
+    pub fn contains(&self, id: &ValidatorId) -> bool {
+        self.members
+            .binary_search_by_key(id, |(member, _)| *member)
+            .is_ok()
+    }
+}
+
+/// Elects the members of `epoch` from the candidates' stake (one member, one vote):
+///
+/// 1. Each candidate's stake counts at most `ceil(total / max_committee)`, so no candidate's
+///    chance of a seat exceeds what one seat is worth.
+/// 2. `max_committee` seats are drawn from the capped stakes ([`draw`]).
+/// 3. If there are at most `max_committee` bonded candidates, every one of them is a member
+///    (a small network keeps all its validators, so losing one never costs more than one
+///    vote); otherwise the members are the distinct holders of the drawn seats.
+pub fn elect(
+    seed: &EpochSeed,
+    epoch: u64,
+    candidates: &[Candidate],
+    max_committee: usize,
+) -> Result<Membership, CommitteeError> {
+    if max_committee == 0 {
+        return Err(CommitteeError::NoSeats);
+    }
+    let capped = cap_stakes(candidates, max_committee)?;
+    let draw = draw(seed, epoch, &capped, max_committee)?;
+    let mut members = draw.members();
+    if capped.len() <= max_committee {
+        for candidate in &capped {
+            if let Err(slot) = members.binary_search_by_key(&candidate.id, |(id, _)| *id) {
+                members.insert(slot, (candidate.id, 0));
+            }
+        }
+    }
+    Ok(Membership { draw, members })
+}
+
+/// The bonded candidates with each stake capped at `ceil(total / seats)`.
+fn cap_stakes(candidates: &[Candidate], seats: usize) -> Result<Vec<Candidate>, CommitteeError> {
+    let total = candidates.iter().try_fold(0u128, |sum, c| {
+        sum.checked_add(c.stake)
+            .ok_or(CommitteeError::StakeOverflow)
+    })?;
+    let cap = total.div_ceil(seats as u128);
+    Ok(candidates
+        .iter()
+        .filter(|c| c.stake > 0)
+        .map(|c| Candidate {
+            id: c.id,
+            stake: c.stake.min(cap),
+        })
+        .collect())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

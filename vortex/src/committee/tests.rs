@@ -231,3 +231,100 @@ fn the_uniform_draw_has_no_bias_at_awkward_bounds() {
     assert!(draws.iter().all(|&x| x < bound));
     assert!(draws.iter().any(|&x| x < bound / 2) && draws.iter().any(|&x| x >= bound / 2));
 }
+
+fn equal_candidates(count: u8, stake: u128) -> Vec<Candidate> {
+    (0..count).map(|n| Candidate { id: id(n), stake }).collect()
+}
+
+#[test]
+fn with_no_more_candidates_than_seats_every_candidate_is_a_member() {
+    let candidates = equal_candidates(4, 1_000);
+    for epoch in 0..50 {
+        let membership = elect(&EpochSeed([3; 32]), epoch, &candidates, 4).unwrap();
+        let ids: Vec<ValidatorId> = membership.members.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, (0..4).map(id).collect::<Vec<_>>(), "epoch {epoch}");
+        let seats: usize = membership.members.iter().map(|(_, seats)| seats).sum();
+        assert_eq!(seats, 4);
+        // Four members tolerate one fault: killing any single validator keeps a quorum.
+        assert_eq!((membership.max_faults(), membership.quorum()), (1, 3));
+    }
+}
+
+#[test]
+fn with_more_candidates_than_seats_the_members_are_the_distinct_seat_holders() {
+    let candidates = equal_candidates(30, 1_000);
+    let mut sizes = Vec::new();
+    for epoch in 0..100 {
+        let membership = elect(&EpochSeed([4; 32]), epoch, &candidates, 10).unwrap();
+        assert_eq!(membership.members, membership.draw.members());
+        assert!(membership.members.iter().all(|(_, seats)| *seats >= 1));
+        assert!(membership.len() <= 10);
+        sizes.push(membership.len());
+    }
+    // Drawing with replacement repeats holders now and then, so some committees are smaller.
+    assert!(sizes.iter().any(|&n| n < 10), "{sizes:?}");
+    assert!(sizes.iter().all(|&n| n >= 5), "{sizes:?}");
+}
+
+#[test]
+fn a_stake_above_one_seats_worth_counts_only_up_to_it() {
+    // One candidate bonds as much as 19 others together; ten seats make the cap 38_000 / 10.
+    let mut candidates = equal_candidates(19, 1_000);
+    candidates.push(Candidate {
+        id: id(99),
+        stake: 19_000,
+    });
+    let capped = cap_stakes(&candidates, 10).unwrap();
+    assert_eq!(capped.last().unwrap().stake, 3_800);
+    assert!(capped[..19].iter().all(|c| c.stake == 1_000));
+
+    let epochs = 2_000u64;
+    let whale_seats: usize = (0..epochs)
+        .map(|epoch| {
+            let membership = elect(&EpochSeed([5; 32]), epoch, &candidates, 10).unwrap();
+            membership
+                .draw
+                .seats
+                .iter()
+                .filter(|s| **s == id(99))
+                .count()
+        })
+        .sum();
+    let share = whale_seats as f64 / (epochs * 10) as f64;
+    let capped_share = 3_800.0 / 22_800.0;
+    assert!(
+        (share - capped_share).abs() < 0.02,
+        "whale share {share:.3}, capped stake share {capped_share:.3}"
+    );
+}
+
+#[test]
+fn the_fault_bound_matches_the_quorum_simplex_counts() {
+    use commonware_utils::{Faults, N3f1};
+    for count in 1..=40u8 {
+        let membership = elect(&EpochSeed([6; 32]), 0, &equal_candidates(count, 10), 64).unwrap();
+        assert_eq!(membership.len(), count as usize);
+        assert_eq!(membership.max_faults(), N3f1::max_faults(count) as usize);
+        assert_eq!(membership.quorum(), N3f1::quorum(count) as usize);
+    }
+}
+
+#[test]
+fn candidates_without_stake_are_never_members_and_empty_committees_are_refused() {
+    let mut candidates = equal_candidates(3, 1_000);
+    candidates.push(Candidate {
+        id: id(50),
+        stake: 0,
+    });
+    let membership = elect(&EpochSeed([7; 32]), 1, &candidates, 8).unwrap();
+    assert!(!membership.contains(&id(50)));
+    assert!(membership.contains(&id(2)));
+    assert_eq!(
+        elect(&EpochSeed([7; 32]), 1, &candidates, 0),
+        Err(CommitteeError::NoSeats)
+    );
+    assert_eq!(
+        elect(&EpochSeed([7; 32]), 1, &equal_candidates(2, 0), 3),
+        Err(CommitteeError::NoStake)
+    );
+}

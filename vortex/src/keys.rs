@@ -1,0 +1,223 @@
+//! Validator keys: the three keys a validator registers, and the proof that it holds the BLS one.
+//!
+//! - **Identity** (ed25519): names the validator on the network and orders the consensus
+//!   participant set.
+//! - **Voting key** (BLS12-381, MinSig: 96-byte public keys, 48-byte signatures): signs
+//!   notarize, nullify and finalize votes, which aggregate into one signature per certificate.
+//! - **VRF key** (sr25519, see [`crate::committee`]): evaluates the epoch randomness.
+//!
+//! Aggregating BLS signatures is only safe if nobody registered a key derived from other
+//! members' keys (a rogue-key attack). Registration therefore carries a proof of possession:
+//! the BLS key's signature over itself ([`ValidatorKeys::proof_of_possession`],
+//! [`verify_proof_of_possession`]). Its namespace names the chain, so a registration made for
+//! one network cannot be replayed on another.
+//!
+//! [`ValidatorKeys::devnet`] derives all three keys from a published seed for local networks
+//! and tests. Anyone can recompute those keys: never use them for anything of value.
+
+use crate::committee::VrfKeypair;
+use commonware_codec::{Copying, Encode, FixedSize, ReadExt};
+use commonware_cryptography::bls12381::primitives::group::{Private, Scalar};
+use commonware_cryptography::bls12381::primitives::ops;
+use commonware_cryptography::bls12381::primitives::variant::{MinSig, Variant};
+use commonware_cryptography::{Signer, ed25519};
+use sha2::{Digest, Sha256};
+
+/// A BLS public (voting) key: a G2 point, 96 bytes compressed.
+pub type BlsPublicKey = <MinSig as Variant>::Public;
+/// A BLS signature, as a proof of possession or a vote: a G1 point, 48 bytes compressed.
+pub type BlsSignature = <MinSig as Variant>::Signature;
+
+/// Length of an encoded [`BlsPublicKey`].
+pub const BLS_PUBLIC_KEY_LEN: usize = <BlsPublicKey as FixedSize>::SIZE;
+/// Length of an encoded proof of possession.
+pub const POP_LEN: usize = <BlsSignature as FixedSize>::SIZE;
+
+const DEVNET_TAG: &[u8] = b"vnt-vortex/devnet-key";
+
+/// Why key material or a proof of possession was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// An encoded key or proof has the wrong length.
+    #[error("{what} must be {expected} bytes, got {got}")]
+    WrongLength {
+        /// What was being decoded.
+        what: &'static str,
+        /// The length it must have.
+        expected: usize,
+        /// The length it had.
+        got: usize,
+    },
+    /// The bytes have the right length but are not a valid point or scalar.
+    #[error("{what} is not valid: {reason}")]
+    Malformed {
+        /// What was being decoded.
+        what: &'static str,
+        /// The decoder's reason.
+        reason: String,
+    },
+    /// The proof of possession is a valid signature, but not by this key on this chain.
+    #[error(
+        "proof of possession does not verify for this BLS key on chain {chain_id} \
+         (made with another key, for another chain, or altered)"
+    )]
+    PopDoesNotVerify {
+        /// The chain the proof was checked for.
+        chain_id: u64,
+    },
+}
+
+/// The namespace of proofs of possession on chain `chain_id`.
+pub fn pop_namespace(chain_id: u64) -> Vec<u8> {
+    format!("VNT/{chain_id}/pop").into_bytes()
+}
+
+/// Decodes a registered BLS public key, checking it is a point of the right subgroup.
+pub fn decode_bls_public_key(bytes: &[u8]) -> Result<BlsPublicKey, KeyError> {
+    decode_exact("BLS public key", bytes, BLS_PUBLIC_KEY_LEN)
+}
+
+/// Decodes a proof of possession (a BLS signature).
+pub fn decode_pop(bytes: &[u8]) -> Result<BlsSignature, KeyError> {
+    decode_exact("proof of possession", bytes, POP_LEN)
+}
+
+/// Decodes an ed25519 identity key.
+pub fn decode_identity(bytes: &[u8]) -> Result<ed25519::PublicKey, KeyError> {
+    decode_exact(
+        "identity key",
+        bytes,
+        <ed25519::PublicKey as FixedSize>::SIZE,
+    )
+}
+
+fn decode_exact<T: ReadExt>(what: &'static str, bytes: &[u8], len: usize) -> Result<T, KeyError> {
+    if bytes.len() != len {
+        return Err(KeyError::WrongLength {
+            what,
+            expected: len,
+            got: bytes.len(),
+        });
+    }
+    T::read(&mut Copying(bytes)).map_err(|error| KeyError::Malformed {
+        what,
+        reason: error.to_string(),
+    })
+}
+
+/// Checks registration bytes: `pop` must be `bls_public_key`'s proof of possession on `chain_id`.
+pub fn verify_proof_of_possession(
+    chain_id: u64,
+    bls_public_key: &[u8],
+    pop: &[u8],
+) -> Result<BlsPublicKey, KeyError> {
+    let key = decode_bls_public_key(bls_public_key)?;
+    let signature = decode_pop(pop)?;
+    ops::verify_proof_of_possession::<MinSig>(&key, &pop_namespace(chain_id), &signature)
+        .map_err(|_| KeyError::PopDoesNotVerify { chain_id })?;
+    Ok(key)
+}
+
+/// What a validator publishes when it registers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidatorPublicKeys {
+    /// Network identity and participant-set order.
+    pub identity: ed25519::PublicKey,
+    /// Voting key.
+    pub bls: BlsPublicKey,
+    /// VRF key (sr25519).
+    pub vrf: [u8; 32],
+}
+
+/// A validator's secret keys.
+pub struct ValidatorKeys {
+    identity: ed25519::PrivateKey,
+    bls: Private,
+    vrf: VrfKeypair,
+    vrf_seed: [u8; 32],
+}
+
+impl ValidatorKeys {
+    /// Keys from their 32-byte secrets, as a key file stores them. The BLS secret must be a
+    /// canonical, non-zero scalar.
+    pub fn from_secrets(
+        identity: [u8; 32],
+        bls: [u8; 32],
+        vrf: [u8; 32],
+    ) -> Result<Self, KeyError> {
+        let identity = decode_exact("identity secret", &identity, 32)?;
+        let bls = decode_exact("BLS secret", &bls, 32)?;
+        Ok(Self {
+            identity,
+            bls,
+            vrf: VrfKeypair::from_seed(vrf),
+            vrf_seed: vrf,
+        })
+    }
+
+    /// Devnet keys of validator `index` under `seed`.
+    ///
+    /// **Unsafe for anything of value**: the keys follow from the seed and the index alone,
+    /// so anyone who knows the seed (devnet seeds are published) holds every key.
+    pub fn devnet(seed: u64, index: u32) -> Self {
+        let secret = |purpose: &[u8]| -> [u8; 32] {
+            let mut h = Sha256::new();
+            h.update(DEVNET_TAG);
+            h.update(purpose);
+            h.update(seed.to_be_bytes());
+            h.update(index.to_be_bytes());
+            h.finalize().into()
+        };
+        let identity_secret = secret(b"identity");
+        let vrf_seed = secret(b"vrf");
+        // Hash-to-field gives a uniform scalar; zero would need a SHA-256 preimage of it.
+        let bls = Private::new(Scalar::map(DEVNET_TAG, &secret(b"bls")));
+        let identity = ed25519::PrivateKey::read(&mut Copying(&identity_secret))
+            .expect("any 32 bytes are a key");
+        Self {
+            identity,
+            bls,
+            vrf: VrfKeypair::from_seed(vrf_seed),
+            vrf_seed,
+        }
+    }
+
+    /// The keys to register.
+    pub fn public(&self) -> ValidatorPublicKeys {
+        ValidatorPublicKeys {
+            identity: self.identity.public_key(),
+            bls: ops::compute_public::<MinSig>(&self.bls),
+            vrf: self.vrf.public(),
+        }
+    }
+
+    /// The proof of possession of the BLS key for a registration on `chain_id`.
+    pub fn proof_of_possession(&self, chain_id: u64) -> Vec<u8> {
+        ops::sign_proof_of_possession::<MinSig>(&self.bls, &pop_namespace(chain_id))
+            .encode()
+            .to_vec()
+    }
+
+    /// The network identity key.
+    pub fn identity(&self) -> &ed25519::PrivateKey {
+        &self.identity
+    }
+
+    /// The voting key.
+    pub fn bls(&self) -> &Private {
+        &self.bls
+    }
+
+    /// The VRF key.
+    pub fn vrf(&self) -> &VrfKeypair {
+        &self.vrf
+    }
+
+    /// The VRF secret seed (what a key file stores).
+    pub fn vrf_seed(&self) -> [u8; 32] {
+        self.vrf_seed
+    }
+}
+
+#[cfg(test)]
+mod tests;

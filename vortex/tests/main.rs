@@ -1,0 +1,1 @@
+//! Vortex integration tests.
