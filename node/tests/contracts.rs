@@ -3,34 +3,12 @@
 //! and in C, the ERC-20 tokens of `contracts/` driven by ethers with the standard ABI, and
 //! Solidity (compiled by solc-js) and WebAssembly contracts calling each other.
 
-use crate::support::{DevProcess, run_client};
+use crate::support::{DevProcess, printed, run_client, vnt_ok};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Runs `vnt ARGS` in `dir` and returns its standard output; it must succeed.
 fn vnt(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_vnt"))
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the vnt binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "vnt {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-/// The value printed after `label` on its own line.
-fn printed<'a>(output: &'a str, label: &str) -> &'a str {
-    output
-        .lines()
-        .find_map(|line| line.strip_prefix(label))
-        .unwrap_or_else(|| panic!("no `{label}` line in:\n{output}"))
-        .trim()
+    vnt_ok(Some(dir), args).0
 }
 
 fn walkthrough(lang: &str) {

@@ -4,14 +4,13 @@
 //! wallet without the key failing to spend another's note, both through the command and
 //! with a proof built by hand.
 
-use crate::support::{DevProcess, rpc};
+use crate::support::{DevProcess, printed, rpc, vnt_fails, vnt_ok};
 use alloy_primitives::{Address, B256, Bytes, hex};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use ark_std::rand::RngCore;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Command, Output};
 use vnt_chain::shielded::SHIELDED_POOL;
 use vnt_chain::shielded::abi::IShieldedPool;
 use vnt_zk::Fr;
@@ -27,45 +26,9 @@ use vnt_zk::wallet::{
 const GWEI: u128 = 1_000_000_000;
 const VNT: u128 = GWEI * GWEI;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vnt"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the vnt binary runs")
-}
-
 /// Runs `vnt ARGS`, which must succeed; returns (stdout, stderr).
 fn vnt(args: &[&str]) -> (String, String) {
-    let output = run(args);
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    assert!(
-        output.status.success(),
-        "vnt {args:?} failed:\n{stdout}\n{stderr}"
-    );
-    (stdout, stderr)
-}
-
-/// Runs `vnt ARGS`, which must fail; returns its error output.
-fn vnt_fails(args: &[&str]) -> String {
-    let output = run(args);
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    assert!(
-        !output.status.success(),
-        "vnt {args:?} succeeded:\n{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    stderr
-}
-
-/// The value printed after `label` on its own line.
-fn printed<'a>(output: &'a str, label: &str) -> &'a str {
-    output
-        .lines()
-        .find_map(|line| line.strip_prefix(label))
-        .unwrap_or_else(|| panic!("no `{label}` line in:\n{output}"))
-        .trim()
+    vnt_ok(None, args)
 }
 
 fn quantity(value: &Value) -> u128 {

@@ -86,6 +86,48 @@ impl Drop for DevProcess {
     }
 }
 
+/// Runs the `vnt` binary with `args` (in `dir`, if given) and waits for it.
+pub fn run_vnt(dir: Option<&Path>, args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vnt"));
+    command.args(args).env("RUST_LOG", "warn");
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    command.output().expect("the vnt binary runs")
+}
+
+/// Runs `vnt ARGS` (in `dir`, if given), which must succeed; returns (stdout, stderr).
+pub fn vnt_ok(dir: Option<&Path>, args: &[&str]) -> (String, String) {
+    let output = run_vnt(dir, args);
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        output.status.success(),
+        "vnt {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// Runs `vnt ARGS`, which must fail; returns its error output.
+pub fn vnt_fails(args: &[&str]) -> String {
+    let output = run_vnt(None, args);
+    assert!(
+        !output.status.success(),
+        "vnt {args:?} succeeded:\n{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// The value printed after `label` on its own line of a command's output.
+pub fn printed<'a>(output: &'a str, label: &str) -> &'a str {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no `{label}` line in:\n{output}"))
+        .trim()
+}
+
 /// A blocking JSON-RPC call over plain HTTP/1.1; returns the result or the error object.
 pub fn rpc(url: &str, method: &str, params: Value) -> Result<Value, Value> {
     use std::io::{Read, Write};
