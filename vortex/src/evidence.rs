@@ -195,7 +195,8 @@ pub enum Evidence {
 }
 
 impl Evidence {
-    /// The evidence in a fault simplex reported; `None` for activities that are not faults.
+    /// The evidence in a fault simplex reported; `None` for activities that are not faults
+    /// (and for a fault whose votes do not conflict, which simplex never reports).
     pub fn from_activity(activity: &Activity<VortexScheme, BlockDigest>) -> Option<Self> {
         // The fault types keep their votes private; their encoding is the two votes in order,
         // which is exactly what follows our tag.
