@@ -125,7 +125,8 @@ pub struct PublicInputs {
     pub public_in: u64,
     /// Public value leaving the pool, paid to `recipient`.
     pub public_out: u64,
-    /// Fee paid to whoever submits the spend (`msg.sender` of `transact`, often a relayer).
+    /// Fee paid to the submitter `external_data` binds (`msg.sender` of `transact`, often a
+    /// relayer).
     pub fee: u64,
     /// The public account receiving `public_out` (an address as a field element).
     pub recipient: Fr,

@@ -13,6 +13,7 @@ use alloy_sol_types::{SolCall, sol};
 use vnt_zk::Fr;
 use vnt_zk::circuit::{PublicInputs, external_data_hash};
 use vnt_zk::verify::{PROOF_BYTES, VerifyError, field_from_bytes};
+use vnt_zk::wallet::recipient_field;
 
 sol! {
     /// The shielded pool at `SHIELDED_POOL`.
@@ -115,20 +116,13 @@ pub fn statement(call: &Transact, chain_id: u64, submitter: Address) -> Step<Pub
         public_in: call.publicIn,
         public_out: call.publicOut,
         fee: call.fee,
-        recipient: address_field(call.recipient),
+        recipient: recipient_field(&call.recipient.0.0),
         chain_id,
         external_data: external_data_hash(
             &submitter.0.0,
             [&call.encryptedNotes[0], &call.encryptedNotes[1]],
         ),
     })
-}
-
-/// An address as the circuit's `recipient` input: the 160-bit integer it spells, which is
-/// below the field modulus and so has one encoding.
-pub fn address_field(address: Address) -> Fr {
-    let word = B256::left_padding_from(address.as_slice());
-    field_from_bytes(&word.0).expect("a 160-bit integer is below the modulus")
 }
 
 fn field(bytes: &B256, name: &'static str) -> Step<Fr> {
@@ -273,7 +267,7 @@ mod tests {
         call.encryptedNotes[1] = Bytes::new();
         let public = statement(&call, 1337, SUBMITTER).unwrap();
         assert_eq!(public.chain_id, 1337);
-        assert_eq!(public.recipient, address_field(Address::repeat_byte(9)));
+        assert_eq!(public.recipient, recipient_field(&[9; 20]));
         let notes = [&call.encryptedNotes[0][..], &call.encryptedNotes[1][..]];
         assert_eq!(public.external_data, external_data_hash(&[0x5b; 20], notes));
         let other = statement(&call, 1337, Address::repeat_byte(0x66)).unwrap();

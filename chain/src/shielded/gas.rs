@@ -11,7 +11,7 @@
 pub const CALL_BASE: u64 = 2_000;
 
 /// Checking one spend proof: decoding its three points with their subgroup checks (0.30 ms
-/// measured) and the Groth16 verification with ten public inputs (2.45 ms), about 2.75 ms
+/// measured) and the Groth16 verification with eleven public inputs (2.45 ms), about 2.75 ms
 /// of one core, i.e. 275,000 gas at 10 ns a gas, rounded up. Ethereum prices the same check
 /// on BN254 at about 242,500 gas (EIP-1108: a four-pair pairing at 45,000 + 4 × 34,000 and
 /// ten scalar multiplications and additions for the inputs). Charged whether or not the

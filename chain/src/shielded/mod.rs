@@ -26,7 +26,8 @@
 //! 5. `publicOut + fee` beyond the pool's balance (the circuit already forbids creating
 //!    value; this keeps a forged proof from draining more than the pool holds);
 //! 6. a proof point that is not a non-identity point of the prime-order subgroup, then a
-//!    proof that does not verify against the public inputs (the chain id among them).
+//!    proof that does not verify against the public inputs (the chain id, the submitter and
+//!    the ciphertexts among them).
 //!
 //! Then it marks both nullifiers spent, appends `cm1`, `cm2` at positions `n`, `n+1`,
 //! records the new root, emits `NoteCommitted` twice and `NullifierSpent` twice, pays

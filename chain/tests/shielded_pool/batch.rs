@@ -64,7 +64,7 @@ fn a_blocks_proofs_are_checked_together_before_it_runs() {
     // the block's gas caps how many proofs are checked.
     let mut cheap = Transfer::new(DEV_CHAIN_ID, 0, SHIELDED_POOL, U256::ZERO).gas_limit(100_000);
     cheap.input = transfer.abi_encode().into();
-    let cheap = cheap.verified(&signers()[1], &config);
+    let cheap = cheap.verified(&signers()[Story::RELAYER], &config);
     let verdicts = preverify(chain.state(), DEV_CHAIN_ID, gas_limit, &[cheap]);
     assert!(verdicts.is_empty());
     let verdicts = preverify(chain.state(), DEV_CHAIN_ID, 300_000, &valid);

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use std::sync::OnceLock;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::shielded::SHIELDED_POOL;
-use vnt_chain::shielded::abi::{IShieldedPool, Transact, address_field};
+use vnt_chain::shielded::abi::{IShieldedPool, Transact};
 use vnt_chain::testing::{Transfer, signers};
 use vnt_zk::Fr;
 use vnt_zk::circuit::{PublicInputs, SpendCircuit, SpendInput, external_data_hash};
@@ -28,6 +28,7 @@ use vnt_zk::keys::SpendKeys;
 use vnt_zk::note::{Note, SpendingKey};
 use vnt_zk::tree::NoteTree;
 use vnt_zk::verify::field_to_bytes;
+use vnt_zk::wallet::recipient_field;
 
 /// Wei in a pool unit.
 pub const GWEI: u64 = 1_000_000_000;
@@ -177,7 +178,7 @@ pub fn story() -> &'static Story {
             0,
             695,
             5,
-            address_field(CAROL),
+            recipient_field(&CAROL.0.0),
             DEV_CHAIN_ID,
             bound_to(Story::UNSHIELDER, Story::UNSHIELD_NOTES),
         )

@@ -262,7 +262,7 @@ async fn nobody_without_bobs_key_can_spend_his_note() {
         0,
         700,
         0,
-        address_field(signers()[1].address()),
+        recipient_field(&signers()[1].address().0.0),
         DEV_CHAIN_ID,
         bound_to(1, Story::UNSHIELD_NOTES),
     );

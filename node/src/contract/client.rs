@@ -209,7 +209,6 @@ pub(crate) async fn send_transaction(
             .await?,
     )? as u64;
     let estimate = quantity(&rpc.request("eth_estimateGas", rpc_params![request]).await?)? as u64;
-    let gas = estimate.saturating_add(estimate / 100 * gas_headroom_percent);
     let tip = quantity(
         &rpc.request("eth_maxPriorityFeePerGas", rpc_params![])
             .await?,
@@ -218,6 +217,11 @@ pub(crate) async fn send_transaction(
         .request("eth_getBlockByNumber", rpc_params!["latest", false])
         .await?;
     let base_fee = quantity(&head["baseFeePerGas"])?;
+    // The headroom never asks for more than a block holds, which the node would refuse.
+    let block_gas_limit = quantity(&head["gasLimit"])? as u64;
+    let gas = estimate
+        .saturating_add(estimate / 100 * gas_headroom_percent)
+        .min(block_gas_limit.max(estimate));
     let tx = TxEip1559 {
         chain_id,
         nonce,

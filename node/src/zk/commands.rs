@@ -3,7 +3,7 @@
 
 use super::SpendArgs;
 use super::amount::{format_vnt, format_wei, parse_vnt};
-use super::pool::{Ledger, Pool};
+use super::pool::{Ledger, Pool, transact_call};
 use super::wallet_file::WalletFile;
 use crate::contract::client::parse_private_key;
 use alloy_primitives::{Address, B256};
@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::time::Duration;
 use vnt_chain::shielded::POOL_UNIT_WEI;
+use vnt_chain::shielded::abi::statement;
 use vnt_chain::shielded::keys::DEV_VERIFYING_KEY_HASH;
 use vnt_zk::keys::{PROVING_KEY_FILE, SpendKeys, VERIFYING_KEY_FILE, dev_keys};
 use vnt_zk::note::SpendingKey;
@@ -296,10 +297,17 @@ async fn prove_and_submit(
     .await??;
     progress.step("submit");
     let public = &prepared.circuit.public;
-    let hash = session
-        .pool
-        .send_transact(signer, &proof, public, recipient, &prepared.encrypted_notes)
-        .await?;
+    // The pool rebuilds the statement from the call and its sender; a wallet that encoded
+    // the call differently from what it proved would only learn it from a revert.
+    let call = transact_call(&proof, public, recipient, &prepared.encrypted_notes);
+    let rebuilt = statement(&call, session.chain_id, signer.address());
+    if rebuilt.as_ref().ok() != Some(public) {
+        return Err(format!(
+            "internal error: the pool would read this spend as another statement ({rebuilt:?}); it was not sent"
+        )
+        .into());
+    }
+    let hash = session.pool.send_transact(signer, &call, public).await?;
     progress.step("confirm");
     let (block, gas) = session.pool.confirm(hash).await?;
     Ok(Submitted { hash, block, gas })

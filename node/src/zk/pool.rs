@@ -226,12 +226,9 @@ impl Pool {
     pub async fn send_transact(
         &self,
         signer: &PrivateKeySigner,
-        proof: &SpendProof,
+        call: &IShieldedPool::transactCall,
         public: &PublicInputs,
-        recipient: Address,
-        encrypted_notes: &[Vec<u8>; 2],
     ) -> Result<B256, Error> {
-        let call = transact_call(proof, public, recipient, encrypted_notes);
         let value = U256::from(public.public_in) * U256::from(POOL_UNIT_WEI);
         let input = Bytes::from(call.abi_encode());
         let to = TxKind::Call(SHIELDED_POOL);
