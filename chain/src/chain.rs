@@ -1,23 +1,28 @@
 //! The canonical chain: head, world state and the store behind them.
 //!
-//! [`Chain`] is the only writer of blocks. [`Chain::build_block`] executes transactions on
-//! the latest state, seals a header that commits to the transactions, receipts, logs bloom
-//! and state root, and commits block and state to disk in one atomic write before the new
-//! head becomes visible. On open it checks that the stored state hashes to the head's state
-//! root, so a damaged data directory is refused instead of served.
+//! [`Chain`] is the only writer of blocks. A block is first *proposed* ([`Chain::propose`],
+//! or [`Chain::import`] for one made elsewhere): executed on its parent and sealed with a
+//! header that commits to the transactions, receipts, logs bloom and state root, then kept
+//! pending ([`pending`]). [`Chain::finalize`] commits it, block and state, to disk in one
+//! atomic write before the new head becomes visible. A single node does both at once
+//! ([`Chain::build_block`]); under BFT consensus the two steps are a round apart. On open it
+//! checks that the stored state hashes to the head's state root, so a damaged data directory
+//! is refused instead of served.
+
+mod pending;
+pub use pending::{ImportError, InvalidBlock, PendingBlock, ProposedBlock};
 
 use crate::config::ChainConfig;
-use crate::execution::{BlockContext, BlockExecutor, ExecutedBlock, LedgerDb, WasmRuntime};
+use crate::execution::{BlockContext, LedgerDb, WasmRuntime};
 use crate::genesis::Genesis;
-use crate::history::{PastState, StateUndo};
+use crate::history::PastState;
 use crate::state::{AccountChange, AccountInfo, StateDiff, WorldState};
-use crate::store::{BlockWrite, Store, StoreError, StoredBlock, TxLocation};
+use crate::store::{Store, StoreError, StoredBlock, TxLocation};
 use crate::token::VestingSchedule;
 use crate::tx::{TxError, VerifiedTx};
-use alloy_consensus::proofs::{calculate_receipt_root, calculate_transaction_root};
 use alloy_consensus::{BlockBody, EMPTY_OMMER_ROOT_HASH, Header, ReceiptEnvelope};
-use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use std::collections::BTreeMap;
+use alloy_primitives::{Address, B256, U256, keccak256};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,6 +50,16 @@ pub enum ChainError {
     NoStateBefore { number: u64, reason: String },
     #[error(transparent)]
     ShieldedPool(#[from] crate::shielded::PoolKeyError),
+    #[error("block {0} is neither the head nor a pending block")]
+    UnknownParent(B256),
+    #[error("block {0} is not pending (never proposed or imported, or pruned)")]
+    NotPending(B256),
+    #[error("block {block} cannot be finalized: its parent {parent} is not the head {head}")]
+    NotChildOfHead {
+        block: B256,
+        parent: B256,
+        head: B256,
+    },
 }
 
 /// A block with its hash and the senders of its transactions.
@@ -74,6 +89,8 @@ pub struct Chain {
     head_hash: B256,
     /// Compiled WASM contracts stay cached across blocks and calls.
     wasm: Arc<WasmRuntime>,
+    /// Blocks executed on the head or on each other, not yet final, by hash.
+    pending: HashMap<B256, PendingBlock>,
 }
 
 impl Chain {
@@ -118,6 +135,7 @@ impl Chain {
             head,
             head_hash,
             wasm: Arc::default(),
+            pending: HashMap::new(),
         })
     }
 
@@ -176,98 +194,25 @@ impl Chain {
 
     /// The context the next block executes in, at unix time `now` by `beneficiary`.
     pub fn next_block_context(&self, now: u64, beneficiary: Address) -> BlockContext {
-        BlockContext {
-            number: self.head.number + 1,
-            // Block times strictly increase, even when blocks come faster than seconds.
-            timestamp: now.max(self.head.timestamp + 1),
-            beneficiary,
-            gas_limit: self.config().block_gas_limit,
-            base_fee: self.next_base_fee(),
-            prevrandao: keccak256(self.head_hash),
-        }
+        self.child_context(&self.head, self.head_hash, now, beneficiary)
     }
 
-    /// Executes `candidates` in order on the latest state, seals the block and commits it.
+    /// Executes `candidates` in order on the latest state, seals the block and commits it:
+    /// [`Chain::propose`] on the head, then [`Chain::finalize`].
     pub fn build_block(
         &mut self,
         candidates: impl IntoIterator<Item = VerifiedTx>,
         now: u64,
         beneficiary: Address,
     ) -> Result<BuiltBlock, ChainError> {
-        let ctx = self.next_block_context(now, beneficiary);
-        let mut rejected = Vec::new();
-        let candidates: Vec<VerifiedTx> = candidates.into_iter().collect();
-        let executed = {
-            let mut executor = BlockExecutor::new(self.ledger(), ctx, self.config(), &self.vesting);
-            executor.preverify_shielded(&candidates);
-            for tx in candidates {
-                if let Err(reason) = executor.execute(tx.clone()) {
-                    rejected.push((tx, reason));
-                }
-            }
-            executor.finish()
-        };
-        let hash = self.commit(ctx, executed)?;
+        let candidates = candidates.into_iter().collect();
+        let proposed = self.propose(self.head_hash, candidates, now, beneficiary)?;
+        self.finalize(proposed.hash)?;
         Ok(BuiltBlock {
-            hash,
-            number: ctx.number,
-            rejected,
+            hash: proposed.hash,
+            number: proposed.number,
+            rejected: proposed.rejected,
         })
-    }
-
-    fn commit(&mut self, ctx: BlockContext, executed: ExecutedBlock) -> Result<B256, ChainError> {
-        let ExecutedBlock {
-            transactions,
-            receipts,
-            gas_used,
-            diff,
-        } = executed;
-        let cleared_slots = slots_cleared_by(&self.state, &diff);
-        let undo = StateUndo::capture(&self.state, &diff, &cleared_slots);
-        self.state.apply(&diff);
-        let envelopes: Vec<_> = transactions.iter().map(|tx| tx.envelope.clone()).collect();
-        let senders: Vec<Address> = transactions.iter().map(|tx| tx.sender).collect();
-        let header = Header {
-            parent_hash: self.head_hash,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
-            beneficiary: ctx.beneficiary,
-            state_root: self.state.state_root(),
-            transactions_root: calculate_transaction_root(&envelopes),
-            receipts_root: calculate_receipt_root(&receipts),
-            logs_bloom: crate::execution::block_bloom(&receipts),
-            difficulty: U256::ZERO,
-            number: ctx.number,
-            gas_limit: ctx.gas_limit,
-            gas_used,
-            timestamp: ctx.timestamp,
-            extra_data: Bytes::new(),
-            mix_hash: ctx.prevrandao,
-            nonce: Default::default(),
-            base_fee_per_gas: Some(ctx.base_fee),
-            ..Default::default()
-        };
-        let block = StoredBlock {
-            header,
-            body: BlockBody {
-                transactions: envelopes,
-                ommers: Vec::new(),
-                withdrawals: None,
-            },
-        };
-        let hash = block.header.hash_slow();
-        let write = BlockWrite {
-            block: &block,
-            hash,
-            senders: &senders,
-            receipts: &receipts,
-            diff: &diff,
-            cleared_slots: &cleared_slots,
-            undo: Some(&undo),
-        };
-        self.store.commit_block(&write)?;
-        self.head = block.header;
-        self.head_hash = hash;
-        Ok(hash)
     }
 
     /// Hash of the canonical block at `number`.

@@ -65,6 +65,24 @@ impl StateUndo {
         Self { accounts }
     }
 
+    /// Puts back in `state` what the diff this undo was captured for overwrote, leaving
+    /// `state` as it was before the diff (code, stored by hash, stays).
+    pub fn revert(&self, state: &mut WorldState) {
+        let mut diff = StateDiff::default();
+        for (address, undo) in &self.accounts {
+            let change = match undo.info {
+                None => AccountChange::Deleted,
+                Some(info) => AccountChange::Updated {
+                    info,
+                    storage_cleared: false,
+                    storage: undo.storage.clone(),
+                },
+            };
+            diff.accounts.insert(*address, change);
+        }
+        state.apply(&diff);
+    }
+
     /// A compact, fixed-layout encoding: per account its address, a presence byte, the
     /// 72-byte info when present, a slot count and 64 bytes per slot.
     pub fn encode(&self) -> Vec<u8> {
