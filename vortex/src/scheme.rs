@@ -151,12 +151,11 @@ impl ConsensusCommittee {
             Some(keys[index as usize].public())
         })
         .expect("devnet keys are registered and distinct");
+        let identities = committee.identities();
         let mut ordered = keys;
-        ordered.sort_by_key(|k| {
-            committee
-                .identities()
-                .iter()
-                .position(|identity| *identity == k.public().identity)
+        ordered.sort_by_cached_key(|k| {
+            let identity = k.public().identity;
+            identities.iter().position(|member| *member == identity)
         });
         Ok((ordered, committee))
     }
