@@ -1,0 +1,1 @@
+//! The engine's integration tests, gathered into one binary (see the workspace's convention).
