@@ -16,8 +16,10 @@
 //! candidate may hold several seats.
 //!
 //! **Members.** Consensus counts distinct signers, so votes go by member, not by seat:
-//! [`elect`] caps each stake at one seat's worth, draws the seats, and makes the distinct seat
-//! holders the members (every candidate, when there are no more candidates than seats). Seat
+//! [`elect`] caps each stake at one seat's worth, then draws seats in order until it has as
+//! many distinct holders as the committee has places, and those are the members (every
+//! candidate, when there are no more candidates than places). A committee therefore always
+//! has `min(candidates, places)` members — one more candidate never shrinks it — and seat
 //! counts weight rewards and leadership. A certificate needs `n - f` of the `n` members, and
 //! up to `f = (n - 1) / 3` may be faulty ([`Membership`]). The draw is public rather than a
 //! secret per-validator sortition (as in Algorand): a BFT committee must know its members to
@@ -190,30 +192,54 @@ pub fn draw(
     if seats == 0 {
         return Err(CommitteeError::NoSeats);
     }
-    let mut sorted: Vec<Candidate> = candidates.iter().copied().filter(|c| c.stake > 0).collect();
-    sorted.sort_by_key(|c| c.id);
-    if let Some(pair) = sorted.windows(2).find(|w| w[0].id == w[1].id) {
-        return Err(CommitteeError::DuplicateCandidate(pair[0].id));
-    }
-    // `cumulative[i]` is the stake of candidates 0..=i: candidate i owns [cum[i-1], cum[i]).
-    let mut cumulative = Vec::with_capacity(sorted.len());
-    let mut total: u128 = 0;
-    for c in &sorted {
-        total = total
-            .checked_add(c.stake)
-            .ok_or(CommitteeError::StakeOverflow)?;
-        cumulative.push(total);
-    }
-    if total == 0 {
-        return Err(CommitteeError::NoStake);
-    }
+    let line = StakeLine::new(candidates)?;
     let seats = (0..seats as u64)
-        .map(|seat| {
-            let point = uniform_below(seed, epoch, seat, total);
-            sorted[cumulative.partition_point(|&end| end <= point)].id
-        })
+        .map(|seat| line.holder(seed, epoch, seat))
         .collect();
     Ok(Committee { epoch, seats })
+}
+
+/// The cumulative stake line the seats are drawn on: candidates ordered by address, each
+/// owning an interval as long as its stake.
+struct StakeLine {
+    sorted: Vec<Candidate>,
+    /// `cumulative[i]` is the stake of candidates `0..=i`: candidate `i` owns
+    /// `[cumulative[i - 1], cumulative[i])`.
+    cumulative: Vec<u128>,
+    total: u128,
+}
+
+impl StakeLine {
+    fn new(candidates: &[Candidate]) -> Result<Self, CommitteeError> {
+        let mut sorted: Vec<Candidate> =
+            candidates.iter().copied().filter(|c| c.stake > 0).collect();
+        sorted.sort_by_key(|c| c.id);
+        if let Some(pair) = sorted.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(CommitteeError::DuplicateCandidate(pair[0].id));
+        }
+        let mut cumulative = Vec::with_capacity(sorted.len());
+        let mut total: u128 = 0;
+        for c in &sorted {
+            total = total
+                .checked_add(c.stake)
+                .ok_or(CommitteeError::StakeOverflow)?;
+            cumulative.push(total);
+        }
+        if total == 0 {
+            return Err(CommitteeError::NoStake);
+        }
+        Ok(Self {
+            sorted,
+            cumulative,
+            total,
+        })
+    }
+
+    /// Who holds seat `seat` of `epoch`.
+    fn holder(&self, seed: &EpochSeed, epoch: u64, seat: u64) -> ValidatorId {
+        let point = uniform_below(seed, epoch, seat, self.total);
+        self.sorted[self.cumulative.partition_point(|&end| end <= point)].id
+    }
 }
 
 /// A uniform value in `[0, bound)` from the seat's hash stream, by rejection: only the
@@ -285,51 +311,89 @@ impl Membership {
     }
 }
 
-/// Elects the members of `epoch` from the candidates' stake (one member, one vote):
+/// How many seats [`elect`] draws per place at most while looking for distinct holders.
+/// With stakes capped at one place's worth, each draw finds a new holder with probability
+/// at least `1 - places / candidates`, so the bound is never reached in practice; it only
+/// keeps the loop finite whatever the stake table.
+const DRAWS_PER_PLACE: usize = 64;
+
+/// Elects the members of `epoch` from the candidates' stake (one member, one vote), for a
+/// committee of `places` members:
 ///
-/// 1. Each candidate's stake counts at most `ceil(total / max_committee)`, so no candidate's
-///    chance of a seat exceeds what one seat is worth.
-/// 2. `max_committee` seats are drawn from the capped stakes ([`draw`]).
-/// 3. If there are at most `max_committee` bonded candidates, every one of them is a member
-///    (a small network keeps all its validators, so losing one never costs more than one
-///    vote); otherwise the members are the distinct holders of the drawn seats.
+/// 1. With more candidates than places, stakes are capped at one place's worth: no stake
+///    may exceed `ceil(capped total / places)`, the cap recomputed until that holds (each
+///    round lowers the cap by a factor of about `places`, so a few dozen rounds suffice for
+///    any 128-bit stake). Splitting stake over several accounts then gains no votes, and a
+///    whale counts as one member like everyone else.
+/// 2. If there are at most `places` bonded candidates, every one is a member (a small network
+///    keeps all its validators, so losing one never costs more than one vote), holding the
+///    first `places` seats drawn.
+/// 3. Otherwise seats are drawn in order until `places` distinct candidates hold one; they
+///    are the members. Should the bound on draws ever be reached, the places left go to the
+///    largest remaining stakes (then lowest address), so the committee is never short.
 pub fn elect(
     seed: &EpochSeed,
     epoch: u64,
     candidates: &[Candidate],
-    max_committee: usize,
+    places: usize,
 ) -> Result<Membership, CommitteeError> {
-    if max_committee == 0 {
+    if places == 0 {
         return Err(CommitteeError::NoSeats);
     }
-    let capped = cap_stakes(candidates, max_committee)?;
-    let draw = draw(seed, epoch, &capped, max_committee)?;
-    let mut members = draw.members();
-    if capped.len() <= max_committee {
-        for candidate in &capped {
-            if let Err(slot) = members.binary_search_by_key(&candidate.id, |(id, _)| *id) {
-                members.insert(slot, (candidate.id, 0));
-            }
+    let capped = cap_stakes(candidates, places)?;
+    let line = StakeLine::new(&capped)?;
+    let mut seats = Vec::new();
+    let mut holders = std::collections::BTreeSet::new();
+    let wanted = line.sorted.len().min(places);
+    for seat in 0..(places * DRAWS_PER_PLACE) as u64 {
+        if line.sorted.len() <= places && seats.len() == places {
+            break;
         }
+        if line.sorted.len() > places && holders.len() == wanted {
+            break;
+        }
+        let holder = line.holder(seed, epoch, seat);
+        holders.insert(holder);
+        seats.push(holder);
+    }
+    let draw = Committee { epoch, seats };
+    let mut members = draw.members();
+    let mut rest: Vec<&Candidate> = line
+        .sorted
+        .iter()
+        .filter(|c| !holders.contains(&c.id))
+        .collect();
+    rest.sort_by(|a, b| b.stake.cmp(&a.stake).then(a.id.cmp(&b.id)));
+    for candidate in rest.into_iter().take(wanted.saturating_sub(members.len())) {
+        let slot = members
+            .binary_search_by_key(&candidate.id, |(id, _)| *id)
+            .unwrap_err();
+        members.insert(slot, (candidate.id, 0));
     }
     Ok(Membership { draw, members })
 }
 
-/// The bonded candidates with each stake capped at `ceil(total / seats)`.
-fn cap_stakes(candidates: &[Candidate], seats: usize) -> Result<Vec<Candidate>, CommitteeError> {
-    let total = candidates.iter().try_fold(0u128, |sum, c| {
-        sum.checked_add(c.stake)
-            .ok_or(CommitteeError::StakeOverflow)
-    })?;
-    let cap = total.div_ceil(seats as u128);
-    Ok(candidates
-        .iter()
-        .filter(|c| c.stake > 0)
-        .map(|c| Candidate {
-            id: c.id,
-            stake: c.stake.min(cap),
-        })
-        .collect())
+/// The bonded candidates with each stake capped at one place's worth of the capped total
+/// (see [`elect`]).
+fn cap_stakes(candidates: &[Candidate], places: usize) -> Result<Vec<Candidate>, CommitteeError> {
+    let mut capped: Vec<Candidate> = candidates.iter().copied().filter(|c| c.stake > 0).collect();
+    // A cap below a place's worth needs at least `places` candidates to share the stake.
+    if capped.len() <= places {
+        return Ok(capped);
+    }
+    loop {
+        let total = capped.iter().try_fold(0u128, |sum, c| {
+            sum.checked_add(c.stake)
+                .ok_or(CommitteeError::StakeOverflow)
+        })?;
+        let cap = total.div_ceil(places as u128);
+        if capped.iter().all(|c| c.stake <= cap) {
+            return Ok(capped);
+        }
+        for c in &mut capped {
+            c.stake = c.stake.min(cap);
+        }
+    }
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
