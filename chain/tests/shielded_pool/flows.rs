@@ -165,3 +165,73 @@ async fn views_report_the_tree_the_root_window_and_the_pinned_key() {
     let spent = story.transfer.nullifier(1);
     assert!(view(&node, IShieldedPool::isSpentCall { nullifier: spent }).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contract_submits_a_spend_bound_to_it_and_earns_the_fee() {
+    let story = story();
+    let node = node_after(&[&story.shield, &story.transfer]).await;
+    let receipts = mine(&node, vec![deploy(5, 0, &forwarder(0xf1))]).await;
+    let proxy = created(&receipts[0]);
+
+    // Bob's unshield as his wallet would make it for the contract as submitter: through
+    // the pool's eyes the contract is `msg.sender`, whoever sent the transaction.
+    let tree = &story.trees[1];
+    let mut rng = ChaCha20Rng::from_seed([12; 32]);
+    let notes: [&[u8]; 2] = [&[0xc1; 121], &[0xc2; 121]];
+    let circuit = SpendCircuit::new(
+        tree.root(),
+        [
+            SpendInput {
+                sk: story.bob,
+                note: story.bob_note,
+                path: tree.path(Story::BOB_NOTE).unwrap(),
+            },
+            SpendInput::dummy(story.bob, Fr::from(3u64), Fr::from(4u64)),
+        ],
+        [
+            Note::new(0, story.bob.owner(), &mut rng),
+            Note::new(0, story.bob.owner(), &mut rng),
+        ],
+        0,
+        695,
+        5,
+        recipient_field(&CAROL.0.0),
+        DEV_CHAIN_ID,
+        external_data_hash(&proxy.0.0, notes),
+    )
+    .unwrap();
+    let spend = Spend {
+        public: circuit.public.clone(),
+        proof: Bytes::copy_from_slice(&dev_keys().prove(circuit, &mut rng).unwrap().to_bytes()),
+        notes: notes.map(Bytes::copy_from_slice),
+        recipient: CAROL,
+        submitter: usize::MAX,
+    };
+    let through_proxy = |call: &Transact| {
+        let mut tx = Transfer::new(DEV_CHAIN_ID, 0, proxy, U256::ZERO).gas_limit(POOL_GAS);
+        tx.input = call.abi_encode().into();
+        tx.sign(&signers()[Story::UNSHIELDER])
+    };
+    // The story's own unshield is bound to the account, not the contract: refused.
+    let data = story.unshield.call().abi_encode();
+    let request = json!({"from": signers()[Story::UNSHIELDER].address(), "to": proxy, "data": Bytes::from(data)});
+    let error = node.call("eth_call", vec![request]).await.unwrap_err();
+    assert_eq!(
+        error.message(),
+        "execution reverted: shielded pool: the proof does not verify against its public inputs"
+    );
+
+    let receipts = mine(&node, vec![through_proxy(&spend.call())]).await;
+    assert_eq!(receipts[0]["status"], "0x1", "{}", receipts[0]);
+    assert_eq!(balance(&node, CAROL).await, U256::from(695 * GWEI));
+    assert_eq!(balance(&node, proxy).await, U256::from(5 * GWEI), "the fee");
+    assert!(
+        view(
+            &node,
+            IShieldedPool::isSpentCall {
+                nullifier: spend.nullifier(0)
+            }
+        )
+        .await
+    );
+}

@@ -86,6 +86,7 @@ impl Spend {
 /// signer 3, who submits it.
 pub struct Story {
     pub alice: SpendingKey,
+    pub bob: SpendingKey,
     /// The note Alice sent Bob, at [`Story::BOB_NOTE`], which only Bob can spend.
     pub bob_note: Note,
     pub shield: Spend,
@@ -195,6 +196,7 @@ pub fn story() -> &'static Story {
             };
         Story {
             alice,
+            bob,
             bob_note,
             shield: prove(shield, Address::ZERO, Story::SHIELD_NOTES, 0),
             transfer: prove(
@@ -230,6 +232,39 @@ pub fn pool_call(signer: usize, data: &[u8], value: U256) -> Value {
         "data": Bytes::copy_from_slice(data),
         "value": value,
     })
+}
+
+/// Runtime code that forwards its call data to the pool with `opcode` and returns or
+/// reverts with the answer: STATICCALL (0xfa) and DELEGATECALL (0xf4) take the same
+/// arguments; CALL (0xf1) also takes a value, zero here.
+pub fn forwarder(opcode: u8) -> String {
+    let (value, jumpdest) = if opcode == 0xf1 {
+        ("6000", 0x21)
+    } else {
+        ("", 0x1f)
+    };
+    format!(
+        "366000600037\
+         6000600036{value}6000617a6b5a{opcode:02x}\
+         3d600060003e\
+         60{jumpdest:02x}57\
+         3d6000fd\
+         5b3d6000f3"
+    )
+}
+
+/// A signed creation of `runtime` (hex) from dev signer `signer` at `nonce`.
+pub fn deploy(signer: usize, nonce: u64, runtime: &str) -> Bytes {
+    let len = runtime.len() / 2;
+    let init = format!("60{len:02x}600c60003960{len:02x}6000f3{runtime}");
+    let init = alloy_primitives::hex::decode(init).unwrap();
+    Transfer::deploy(DEV_CHAIN_ID, nonce, init.into()).sign(&signers()[signer])
+}
+
+/// The address a receipt says a contract was created at.
+pub fn created(receipt: &Value) -> Address {
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    serde_json::from_value(receipt["contractAddress"].clone()).unwrap()
 }
 
 /// Sends raw transactions and seals them into one block; returns their receipts.

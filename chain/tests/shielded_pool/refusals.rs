@@ -320,39 +320,19 @@ async fn out_of_gas_reverts_every_effect_of_a_mined_spend() {
     assert_eq!(view(&node, IShieldedPool::noteCountCall {}).await, 4);
 }
 
-/// Runtime code that forwards its call data to the pool with `opcode` (STATICCALL or
-/// DELEGATECALL, which take the same arguments) and returns or reverts with the answer.
-fn forwarder(opcode: u8) -> String {
-    format!(
-        "366000600037\
-         60006000366000617a6b5a{opcode:02x}\
-         3d600060003e\
-         601f57\
-         3d6000fd\
-         5b3d6000f3"
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_calls_of_transact_are_refused_and_views_answer_them() {
     let story = story();
     let node = ready().await;
-    let deploy = |nonce: u64, runtime: String| {
-        let len = runtime.len() / 2;
-        let init = format!("60{len:02x}600c60003960{len:02x}6000f3{runtime}");
-        let init = alloy_primitives::hex::decode(init).unwrap();
-        Transfer::deploy(DEV_CHAIN_ID, nonce, init.into()).sign(&signers()[5])
-    };
     let receipts = mine(
         &node,
-        vec![deploy(0, forwarder(0xfa)), deploy(1, forwarder(0xf4))],
+        vec![
+            deploy(5, 0, &forwarder(0xfa)),
+            deploy(5, 1, &forwarder(0xf4)),
+        ],
     )
     .await;
-    let address = |receipt: &Value| -> Address {
-        assert_eq!(receipt["status"], "0x1");
-        serde_json::from_value(receipt["contractAddress"].clone()).unwrap()
-    };
-    let (static_proxy, delegate_proxy) = (address(&receipts[0]), address(&receipts[1]));
+    let (static_proxy, delegate_proxy) = (created(&receipts[0]), created(&receipts[1]));
     let through = |proxy: Address, data: Vec<u8>| json!({"from": signers()[3].address(), "to": proxy, "data": Bytes::from(data)});
 
     let transact = story.unshield.call().abi_encode();
