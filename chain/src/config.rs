@@ -4,6 +4,7 @@
 //! valid. Node-local knobs (pool sizes, ports) live in [`crate::NodeConfig`].
 
 pub use crate::shielded::ShieldedPoolConfig;
+pub use crate::staking::StakingConfig;
 use serde::{Deserialize, Serialize};
 
 /// Chain id of Hubble, the public chain ("VNT" in ASCII).
@@ -31,6 +32,9 @@ pub struct ChainConfig {
     /// The shielded pool's pinned verifying key; without one the pool refuses every call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shielded_pool: Option<ShieldedPoolConfig>,
+    /// The staking contract's parameters; without them it refuses every call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staking: Option<StakingConfig>,
 }
 
 fn default_change_denominator() -> u64 {
@@ -53,6 +57,7 @@ impl ChainConfig {
             elasticity_multiplier: default_elasticity(),
             max_tx_size: default_max_tx_size(),
             shielded_pool: None,
+            staking: None,
         }
     }
 

@@ -7,6 +7,7 @@
 
 use crate::config::{ChainConfig, DEV_CHAIN_ID, HUBBLE_CHAIN_ID};
 use crate::shielded::{SHIELDED_POOL, SHIELDED_POOL_CODE, ShieldedPoolConfig};
+use crate::staking::{STAKING, STAKING_CODE, StakingConfig, StakingConfigError};
 use crate::token::{TOTAL_SUPPLY_VNT, VestingSchedule, vnt};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English};
@@ -103,6 +104,12 @@ pub enum GenesisError {
         "the genesis account at the shielded pool's address {SHIELDED_POOL} is not the one its configuration implies; leave it out of alloc and set config.shieldedPool"
     )]
     ShieldedPoolAccount,
+    #[error(
+        "the genesis account at the staking contract's address {STAKING} is not the one its configuration implies; leave it out of alloc and set config.staking"
+    )]
+    StakingAccount,
+    #[error(transparent)]
+    Staking(#[from] StakingConfigError),
 }
 
 /// Who holds each share of the white paper's genesis allocation.
@@ -166,7 +173,8 @@ impl Genesis {
     /// A development genesis funding [`dev_signers`], with the CREATE2 factory at
     /// [`CREATE2_FACTORY`] so deterministic deployments (`forge create --salt`, Hardhat's
     /// deterministic deployer) work out of the box, and the shielded pool with the dev
-    /// verifying key (UNSAFE: anyone can forge proofs under it).
+    /// verifying key (UNSAFE: anyone can forge proofs under it), and the staking contract
+    /// with [`StakingConfig::dev`] and no validator registered.
     pub fn dev(timestamp: u64) -> Self {
         let mut alloc: BTreeMap<Address, GenesisAccount> = dev_signers()
             .iter()
@@ -193,7 +201,14 @@ impl Genesis {
             alloc,
         };
         genesis.enable_shielded_pool(ShieldedPoolConfig::dev());
+        genesis.enable_staking(StakingConfig::dev());
         genesis
+    }
+
+    /// Installs the staking contract at [`STAKING`] with `staking`'s parameters.
+    pub fn enable_staking(&mut self, staking: StakingConfig) {
+        self.alloc.insert(STAKING, staking_account(&staking));
+        self.config.staking = Some(staking);
     }
 
     /// Installs the shielded pool at [`SHIELDED_POOL`] with the verifying key `pool` pins.
@@ -229,6 +244,13 @@ impl Genesis {
                 .or_insert_with(|| shielded_pool_account(&pool));
             genesis.config.shielded_pool = Some(pool);
         }
+        // Likewise the staking contract's account follows from its parameters.
+        if let Some(staking) = &genesis.config.staking {
+            genesis
+                .alloc
+                .entry(STAKING)
+                .or_insert_with(|| staking_account(staking));
+        }
         genesis.validate()?;
         Ok(genesis)
     }
@@ -251,6 +273,17 @@ impl Genesis {
             }
             None if pool.is_some() => return Err(GenesisError::ShieldedPoolAccount),
             _ => {}
+        }
+        let staking = self.alloc.get(&STAKING);
+        match &self.config.staking {
+            Some(config) => {
+                config.validate()?;
+                if staking != Some(&staking_account(config)) {
+                    return Err(GenesisError::StakingAccount);
+                }
+            }
+            None if staking.is_some() => return Err(GenesisError::StakingAccount),
+            None => {}
         }
         for (address, account) in &self.alloc {
             let Some(vesting) = &account.vesting else {
@@ -292,6 +325,18 @@ pub fn shielded_pool_account(pool: &ShieldedPoolConfig) -> GenesisAccount {
         nonce: 1,
         code: Some(Bytes::from_static(&SHIELDED_POOL_CODE)),
         storage: crate::shielded::storage::genesis_storage(pool.verifying_key_hash),
+        ..Default::default()
+    }
+}
+
+/// The staking contract's account at genesis: its marker code and its parameters. It holds
+/// no balance: genesis registers no validator.
+pub fn staking_account(staking: &StakingConfig) -> GenesisAccount {
+    GenesisAccount {
+        // A contract account, as on Ethereum: nonce 1 (EIP-161).
+        nonce: 1,
+        code: Some(Bytes::from_static(&STAKING_CODE)),
+        storage: crate::staking::storage::genesis_storage(staking),
         ..Default::default()
     }
 }
@@ -367,6 +412,41 @@ mod tests {
         team.balance = vnt(1);
         let err = g.validate().unwrap_err().to_string();
         assert!(err.contains("locks"), "{err}");
+    }
+
+    #[test]
+    fn a_staking_section_with_a_short_unbonding_period_is_rejected_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("genesis.json");
+        let mut json = serde_json::to_value(Genesis::dev(0)).unwrap();
+        json["config"]["staking"]["unbondingPeriod"] = serde_json::json!(10);
+        // The account follows from the parameters when a file leaves it out.
+        let staking = format!("{STAKING:#x}");
+        assert!(
+            json["alloc"]
+                .as_object_mut()
+                .unwrap()
+                .remove(&staking)
+                .is_some()
+        );
+        std::fs::write(&path, json.to_string()).unwrap();
+        let err = Genesis::from_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("unbondingPeriod (10) must be longer than evidenceWindow (32)"),
+            "{err}"
+        );
+        json["config"]["staking"]["unbondingPeriod"] = serde_json::json!(33);
+        std::fs::write(&path, json.to_string()).unwrap();
+        let genesis = Genesis::from_file(&path).unwrap();
+        let config = genesis.config.staking.as_ref().unwrap();
+        assert_eq!(genesis.alloc[&STAKING], staking_account(config));
+        // An account that disagrees with the parameters is refused.
+        let mut tampered = Genesis::dev(0);
+        tampered.config.staking.as_mut().unwrap().unbonding_period = 100;
+        assert!(matches!(
+            tampered.validate(),
+            Err(GenesisError::StakingAccount)
+        ));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod rpc_schema;
 mod rpc_subscriptions;
 mod rpc_tracing;
 mod shielded_pool;
+mod staking;
 mod statetest;
 mod wasm_calls;
 mod wasm_contracts;

@@ -1,6 +1,7 @@
 //! Where revm hands frames to WebAssembly.
 //!
-//! The shielded pool's native code runs in the precompile slot too ([`crate::shielded`]).
+//! The system contracts' native code runs in the precompile slot too ([`crate::shielded`],
+//! [`crate::staking`]).
 //!
 //! Two seams, both inside revm's own frame handling so that EVM and WASM frames nest in one
 //! journal: a call whose target code is a WebAssembly module runs as a precompile would
@@ -12,7 +13,7 @@ use super::wasm::{
     self, Failure, FrameContext, FrameEnd, Refusal, VM_GAS_PER_GAS, WasmCall, WasmCreate,
     WasmRuntime,
 };
-use crate::shielded;
+use crate::{shielded, staking};
 use alloy_primitives::{Address, Bytes};
 use revm::context::result::{EVMError, HaltReason};
 use revm::context::{ContextTr, JournalTr, LocalContextTr};
@@ -29,7 +30,7 @@ use vnt_vm::contract::is_wasm;
 use vnt_vm::costs::host::CREATE as CREATE_COST;
 use vnt_vm::host::CallStatus;
 
-/// Ethereum's precompiles, the shielded pool, and WebAssembly contracts run in their place.
+/// Ethereum's precompiles, the system contracts, and WebAssembly contracts run in their place.
 pub struct VntPrecompiles {
     eth: EthPrecompiles,
     pub runtime: Arc<WasmRuntime>,
@@ -65,6 +66,9 @@ impl<CTX: FrameContext> PrecompileProvider<CTX> for VntPrecompiles {
         // The pool is native code over this frame's journal checkpoint, as a WASM frame is.
         if inputs.bytecode_address == shielded::SHIELDED_POOL {
             return shielded::run(ctx, inputs, &self.shielded).map(Some);
+        }
+        if inputs.bytecode_address == staking::STAKING {
+            return staking::run(ctx, inputs).map(Some);
         }
         let (code_hash, code) = &inputs.known_bytecode;
         let code = code.original_bytes();

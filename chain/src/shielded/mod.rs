@@ -47,13 +47,13 @@ pub mod keys;
 pub mod storage;
 mod transact;
 
-use crate::execution::wasm::{FrameContext, revert_reason};
+use crate::execution::wasm::FrameContext;
 use abi::IShieldedPool;
-use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256, address};
+use alloy_primitives::{Address, B256, U256, address};
 use alloy_sol_types::SolCall;
-use revm::context::{Cfg, ContextTr, JournalTr};
-use revm::interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult};
+use revm::interpreter::{CallInputs, InterpreterResult};
 
+pub use crate::system::{Frame, Step, Stop};
 pub use batch::Preverified;
 pub use keys::{PoolKeyError, ShieldedPoolConfig};
 
@@ -77,113 +77,20 @@ pub const MAX_NOTE_CIPHERTEXT: usize = 256;
 /// `eth_getCode` should show that something lives here.
 pub const SHIELDED_POOL_CODE: [u8; 1] = [0xfe];
 
-/// Why a pool call stopped early.
-#[derive(Debug)]
-pub enum Stop {
-    /// A refusal: the reason, without the `shielded pool: ` prefix the revert data carries.
-    Revert(String),
-    OutOfGas,
-    /// The database could not be read: the whole transaction stops.
-    Ledger(String),
-}
-
-impl Stop {
-    fn revert(reason: impl Into<String>) -> Self {
-        Self::Revert(reason.into())
-    }
-}
-
-/// A step of a pool call.
-pub type Step<T> = Result<T, Stop>;
-
-/// The pool's view of one call frame: the journal, scoped to the pool's own account, and
-/// the frame's gas.
-pub struct Frame<'c, CTX> {
-    ctx: &'c mut CTX,
-    gas: Gas,
-    caller: Address,
-    value: U256,
-    is_static: bool,
-}
-
 impl<CTX: FrameContext> Frame<'_, CTX> {
-    /// Spends `amount` gas, or stops the call out of gas.
-    pub fn charge(&mut self, amount: u64) -> Step<()> {
-        if self.gas.record_regular_cost(amount) {
-            Ok(())
-        } else {
-            Err(Stop::OutOfGas)
-        }
-    }
-
-    fn chain_id(&self) -> u64 {
-        self.ctx.cfg().chain_id()
-    }
-
     /// The pool's balance, which already includes this call's value.
     fn pool_balance(&mut self) -> Step<U256> {
-        match self.ctx.journal_mut().load_account(SHIELDED_POOL) {
-            Ok(account) => Ok(account.data.info.balance),
-            Err(error) => Err(Stop::Ledger(error.to_string())),
-        }
-    }
-
-    /// Pays `amount` wei from the pool to `to`, charged as a value-carrying `CALL` to an
-    /// account without code would be.
-    fn pay(&mut self, to: Address, amount: U256) -> Step<()> {
-        if amount.is_zero() {
-            return Ok(());
-        }
-        let (cold, empty) = match self.ctx.journal_mut().load_account(to) {
-            Ok(account) => (account.is_cold, account.data.is_empty()),
-            Err(error) => return Err(Stop::Ledger(error.to_string())),
-        };
-        self.charge(gas::payment(cold, empty))?;
-        match self.ctx.journal_mut().transfer(SHIELDED_POOL, to, amount) {
-            Ok(None) => Ok(()),
-            Ok(Some(error)) => Err(Stop::revert(format!("paying {to} failed: {error:?}"))),
-            Err(error) => Err(Stop::Ledger(error.to_string())),
-        }
-    }
-
-    /// Emits a log from the pool, charged as `LOGn` is.
-    fn log(&mut self, data: LogData) -> Step<()> {
-        self.charge(gas::log(data.topics().len(), data.data.len()))?;
-        self.ctx.journal_mut().log(Log {
-            address: SHIELDED_POOL,
-            data,
-        });
-        Ok(())
+        self.own_balance()
     }
 }
 
 impl<CTX: FrameContext> storage::PoolStorage for Frame<'_, CTX> {
     fn load(&mut self, slot: U256) -> Step<U256> {
-        let loaded = self
-            .ctx
-            .journal_mut()
-            .sload(SHIELDED_POOL, slot)
-            .map_err(|error| Stop::Ledger(error.to_string()))?;
-        self.charge(gas::sload(loaded.is_cold))?;
-        Ok(loaded.data)
+        Frame::load(self, slot)
     }
 
     fn store(&mut self, slot: U256, value: U256) -> Step<()> {
-        let stored = self
-            .ctx
-            .journal_mut()
-            .sstore(SHIELDED_POOL, slot, value)
-            .map_err(|error| Stop::Ledger(error.to_string()))?;
-        let result = &stored.data;
-        let (cost, refund) = gas::sstore(
-            result.original_value,
-            result.present_value,
-            result.new_value,
-            stored.is_cold,
-        );
-        self.charge(cost)?;
-        self.gas.record_refund(refund);
-        Ok(())
+        Frame::store(self, slot, value)
     }
 
     fn charge_hashes(&mut self, count: u64) -> Step<()> {
@@ -199,38 +106,12 @@ pub fn run<CTX: FrameContext>(
     preverified: &Preverified,
 ) -> Result<InterpreterResult, String> {
     let input = inputs.input.bytes(ctx);
-    let mut frame = Frame {
-        ctx,
-        gas: Gas::new_with_regular_gas_and_reservoir(inputs.gas_limit, inputs.reservoir),
-        caller: inputs.caller,
-        value: inputs.value.get(),
-        is_static: inputs.is_static,
-    };
-    // A DELEGATECALL or CALLCODE would run the pool's rules on the caller's own storage
-    // and balance, which means nothing: only the pool's account holds pool state.
-    let outcome = if inputs.target_address != SHIELDED_POOL {
-        Err(Stop::revert("only a direct call runs the pool"))
-    } else {
-        frame
-            .charge(gas::CALL_BASE)
-            .and_then(|()| dispatch(&mut frame, &input, preverified))
-    };
-    let mut gas = frame.gas;
-    let (result, output) = match outcome {
-        Ok(output) => (InstructionResult::Return, output),
-        Err(Stop::Revert(reason)) => {
-            gas.set_refund(0);
-            let reason = format!("shielded pool: {reason}");
-            (InstructionResult::Revert, revert_reason(&reason))
-        }
-        Err(Stop::OutOfGas) => {
-            gas.spend_all();
-            gas.set_refund(0);
-            (InstructionResult::OutOfGas, Vec::new())
-        }
-        Err(Stop::Ledger(error)) => return Err(error),
-    };
-    Ok(InterpreterResult::new(result, Bytes::from(output), gas))
+    let mut frame = Frame::new(ctx, inputs, SHIELDED_POOL);
+    let outcome = frame
+        .require_direct_call(inputs.target_address, "pool")
+        .and_then(|()| frame.charge(gas::CALL_BASE))
+        .and_then(|()| dispatch(&mut frame, &input, preverified));
+    crate::system::finish(frame, outcome, "shielded pool")
 }
 
 /// Picks the function by selector; returns the ABI-encoded result.
@@ -246,7 +127,6 @@ fn dispatch<CTX: FrameContext>(
             "value enters the pool only through transact"
         }));
     };
-    use storage::PoolStorage as _;
     let key_hash: B256 = frame.load(storage::slot::VERIFYING_KEY_HASH)?.into();
     if key_hash.is_zero() {
         return Err(Stop::revert(
@@ -291,9 +171,6 @@ fn dispatch<CTX: FrameContext>(
                 &key_hash,
             ))
         }
-        other => Err(Stop::revert(format!(
-            "unknown function selector 0x{}",
-            alloy_primitives::hex::encode(other)
-        ))),
+        other => Err(crate::system::unknown_selector(other)),
     }
 }

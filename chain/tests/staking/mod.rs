@@ -1,0 +1,126 @@
+//! The staking contract on a running dev node, over JSON-RPC: a validator's whole life
+//! (register, add stake, unbond, withdraw after the unbonding period) with balances that
+//! add up to the wei, and every refusal by its reason.
+//!
+//! Validator keys are the devnet keys of `vnt_vortex::keys` under [`SEED`]; dev signer `i`
+//! registers the keys of index `i`.
+
+mod flows;
+mod refusals;
+
+use crate::shielded_pool::mine;
+use crate::support::TestNode;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::SolCall;
+use commonware_codec::Encode;
+use serde_json::{Value, json};
+use vnt_chain::config::DEV_CHAIN_ID;
+use vnt_chain::staking::STAKING;
+use vnt_chain::staking::abi::IStaking;
+use vnt_chain::testing::{Transfer, signers};
+use vnt_chain::token::vnt;
+use vnt_vortex::keys::ValidatorKeys;
+
+/// The devnet seed of the tests' validator keys.
+pub const SEED: u64 = 7;
+/// Gas given to every staking transaction: well above what one costs.
+pub const STAKING_GAS: u64 = 1_000_000;
+
+/// The registration of the devnet keys of `index`, with a proof of possession for `chain_id`.
+pub fn registration(index: u32, chain_id: u64) -> IStaking::registerCall {
+    let keys = ValidatorKeys::devnet(SEED, index);
+    let public = keys.public();
+    IStaking::registerCall {
+        identity: B256::from_slice(public.identity.encode().as_ref()),
+        blsPublicKey: Bytes::from(public.bls.encode().to_vec()),
+        blsProofOfPossession: Bytes::from(keys.proof_of_possession(chain_id)),
+        vrfPublicKey: B256::from(public.vrf),
+    }
+}
+
+/// A signed staking transaction from dev signer `signer` at `nonce`.
+pub fn staking_tx(signer: usize, nonce: u64, data: &[u8], value: U256) -> Bytes {
+    let mut tx = Transfer::new(DEV_CHAIN_ID, nonce, STAKING, value).gas_limit(STAKING_GAS);
+    tx.input = Bytes::copy_from_slice(data);
+    tx.sign(&signers()[signer])
+}
+
+/// The JSON of a call to the contract from dev signer `signer`.
+pub fn staking_call(signer: usize, data: &[u8], value: U256) -> Value {
+    json!({
+        "from": signers()[signer].address(),
+        "to": STAKING,
+        "data": Bytes::copy_from_slice(data),
+        "value": value,
+    })
+}
+
+/// Mines one staking transaction and returns its receipt.
+pub async fn mine_one(
+    node: &TestNode,
+    signer: usize,
+    nonce: u64,
+    call: &impl SolCall,
+    value: U256,
+) -> Value {
+    let tx = staking_tx(signer, nonce, &call.abi_encode(), value);
+    mine(node, vec![tx]).await.remove(0)
+}
+
+/// A node where dev signer 1 registered with `bond` VNT (its nonce is then 1).
+pub async fn node_with_validator(bond: u64) -> TestNode {
+    let node = TestNode::start().await;
+    let receipt = mine_one(&node, 1, 0, &registration(1, DEV_CHAIN_ID), vnt(bond)).await;
+    assert_eq!(receipt["status"], "0x1", "registration failed: {receipt}");
+    node
+}
+
+/// Calls a view of the contract and decodes its result.
+pub async fn view<C: SolCall>(node: &TestNode, call: C) -> C::Return {
+    let out = node
+        .ok(
+            "eth_call",
+            vec![staking_call(0, &call.abi_encode(), U256::ZERO)],
+        )
+        .await;
+    let bytes: Bytes = serde_json::from_value(out).unwrap();
+    C::abi_decode_returns(&bytes).unwrap()
+}
+
+pub async fn validator(node: &TestNode, account: Address) -> IStaking::Validator {
+    view(node, IStaking::validatorCall { account }).await
+}
+
+/// The reason a call to the contract reverts with through `method`, checking its shape.
+pub async fn revert_reason(node: &TestNode, method: &str, call: Value) -> String {
+    let error = node.call(method, vec![call]).await.unwrap_err();
+    assert_eq!(error.code(), 3, "{method}: {}", error.message());
+    let message = error.message().to_string();
+    message
+        .strip_prefix("execution reverted: staking: ")
+        .unwrap_or_else(|| panic!("{method}: not a staking revert: {message}"))
+        .to_string()
+}
+
+/// The decoded events of a receipt's logs, in order, all from the contract.
+pub fn events(receipt: &Value) -> Vec<IStaking::IStakingEvents> {
+    use alloy_sol_types::SolEventInterface;
+    receipt["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|log| {
+            let address: Address = serde_json::from_value(log["address"].clone()).unwrap();
+            assert_eq!(address, STAKING);
+            let topics: Vec<B256> = serde_json::from_value(log["topics"].clone()).unwrap();
+            let data: Bytes = serde_json::from_value(log["data"].clone()).unwrap();
+            IStaking::IStakingEvents::decode_raw_log(&topics, &data).unwrap()
+        })
+        .collect()
+}
+
+/// The head block's number.
+pub async fn head(node: &TestNode) -> u64 {
+    let number: U256 = serde_json::from_value(node.ok("eth_blockNumber", vec![]).await).unwrap();
+    number.to()
+}
