@@ -6,3 +6,7 @@
 //! executing them, and commits blocks to the chain as they become final. It is generic over
 //! commonware's runtime and network traits, so the same engine runs in the deterministic
 //! simulator (tests) and on real sockets (the node).
+
+pub mod application;
+pub mod block;
+pub mod ledger;

@@ -1,1 +1,5 @@
 //! The engine's integration tests, gathered into one binary (see the workspace's convention).
+
+mod block_codec;
+mod cluster;
+mod ledger_sim;

@@ -1,0 +1,341 @@
+//! simplex's application over a [`Ledger`]: the automaton that proposes and verifies
+//! blocks, the relay that sends them to peers, and the reporter that commits finalized ones.
+//!
+//! This implements simplex's `Automaton`/`Relay`/`Reporter` directly rather than through
+//! commonware's marshal (see docs/hubble-engine.md for why). Blocks travel on one extra
+//! p2p channel with two messages: a block, and a request for a block by hash. A validator
+//! asks its peers for any block it needs and lacks (a proposal whose body was lost, an
+//! ancestor of a finalized block it missed while crashed or cut off) and keeps asking until
+//! it has it, so the application needs nothing from the network beyond best-effort delivery.
+//!
+//! Waiting never blocks simplex: `propose` and `verify` answer through a oneshot from a
+//! task that retries on the runtime clock and gives up when simplex drops the receiver.
+
+use crate::block::{LedgerBlock, MAX_BLOCK_BYTES, digest_of, hash_of};
+use crate::ledger::{Ledger, Readiness};
+use alloy_primitives::B256;
+use commonware_actor::Feedback;
+use commonware_codec::{Decode, Encode, Error as CodecError};
+use commonware_consensus::simplex::Plan;
+use commonware_consensus::simplex::types::{Activity, Context};
+use commonware_consensus::{Automaton, CertifiableAutomaton, Relay, Reporter, Viewable};
+use commonware_cryptography::ed25519;
+use commonware_p2p::{Receiver, Recipients, Sender};
+use commonware_runtime::{Clock, Spawner};
+use commonware_utils::channel::oneshot;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, UNIX_EPOCH};
+use vnt_vortex::evidence::Evidence;
+use vnt_vortex::scheme::{BlockDigest, VortexScheme};
+
+/// The identity validators are known by on the network.
+pub type Identity = ed25519::PublicKey;
+
+/// How often a waiting proposal or verification looks again.
+const RETRY: Duration = Duration::from_millis(50);
+/// How often a validator re-asks its peers for a block it still lacks.
+const REQUEST_EVERY: Duration = Duration::from_millis(500);
+
+/// Tag of a block message on the block channel.
+const TAG_BLOCK: u8 = 0;
+/// Tag of a request for a block by hash.
+const TAG_REQUEST: u8 = 1;
+
+/// A message on the block channel.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BlockMessage {
+    /// A block, sent by its proposer or in answer to a request.
+    Block(Box<LedgerBlock>),
+    /// "Send me the block with this hash."
+    Request(B256),
+}
+
+impl BlockMessage {
+    /// The message's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Self::Block(block) => [&[TAG_BLOCK][..], &block.encode()].concat(),
+            Self::Request(hash) => [&[TAG_REQUEST][..], hash.as_slice()].concat(),
+        }
+    }
+
+    /// Parses a peer's message, refusing anything malformed or over `max_block` bytes.
+    pub fn from_bytes(bytes: &[u8], max_block: usize) -> Result<Self, CodecError> {
+        let (&tag, rest) = bytes.split_first().ok_or(CodecError::EndOfBuffer)?;
+        match tag {
+            TAG_BLOCK => {
+                let block = LedgerBlock::decode_cfg(rest.to_vec(), &max_block)?;
+                Ok(Self::Block(Box::new(block)))
+            }
+            TAG_REQUEST => {
+                let hash = <[u8; 32]>::try_from(rest)
+                    .map_err(|_| CodecError::Invalid("block request", "a hash is 32 bytes"))?;
+                Ok(Self::Request(B256::from(hash)))
+            }
+            other => Err(CodecError::InvalidEnum(other)),
+        }
+    }
+}
+
+/// A validator's ledger shared between simplex's callbacks and the network tasks.
+#[derive(Clone)]
+pub struct SharedLedger(Arc<Mutex<Ledger>>);
+
+impl SharedLedger {
+    /// Shares `ledger`.
+    pub fn new(ledger: Ledger) -> Self {
+        Self(Arc::new(Mutex::new(ledger)))
+    }
+
+    /// Locks the ledger (the simulator is single-threaded; a node holds it only briefly).
+    pub fn lock(&self) -> MutexGuard<'_, Ledger> {
+        self.0
+            .lock()
+            .expect("no task panics while holding the ledger")
+    }
+
+    /// The ledger back, once every task sharing it has ended.
+    pub fn try_into_inner(self) -> Result<Ledger, Self> {
+        Arc::try_unwrap(self.0)
+            .map(|mutex| mutex.into_inner().expect("not poisoned"))
+            .map_err(Self)
+    }
+}
+
+/// simplex's automaton, relay and reporter for one validator.
+pub struct Application<E, S> {
+    context: E,
+    ledger: SharedLedger,
+    blocks: S,
+    /// Evidence bytes of every fault simplex reported (kept for the slashing step).
+    evidence: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+// Runtime contexts are not `Clone`: a copy is a child in the runtime's supervision tree.
+impl<E: Spawner, S: Clone> Clone for Application<E, S> {
+    fn clone(&self) -> Self {
+        Self {
+            context: self.context.child("application"),
+            ledger: self.ledger.clone(),
+            blocks: self.blocks.clone(),
+            evidence: self.evidence.clone(),
+        }
+    }
+}
+
+impl<E, S> Application<E, S>
+where
+    E: Clock + Spawner,
+    S: Sender<PublicKey = Identity>,
+{
+    /// The application of the validator owning `ledger`, sending blocks on `blocks`.
+    pub fn new(context: E, ledger: SharedLedger, blocks: S) -> Self {
+        Self {
+            context,
+            ledger,
+            blocks,
+            evidence: Arc::default(),
+        }
+    }
+
+    /// Evidence of faults simplex reported so far.
+    pub fn evidence(&self) -> Vec<Vec<u8>> {
+        self.evidence.lock().unwrap().clone()
+    }
+
+    /// Asks every peer for the block `hash`.
+    fn request(&mut self, hash: B256) {
+        let message = BlockMessage::Request(hash).to_bytes();
+        self.blocks.send(Recipients::All, message, false);
+    }
+
+    /// Serves the block channel: keeps the blocks peers send, answers their requests.
+    /// Returns when the channel closes.
+    pub async fn serve_blocks<R>(mut self, mut receiver: R)
+    where
+        R: Receiver<PublicKey = Identity>,
+    {
+        while let Ok((peer, bytes)) = receiver.recv().await {
+            // A malformed message is the peer's problem; it is dropped, not trusted.
+            let Ok(message) = BlockMessage::from_bytes(bytes.as_ref(), MAX_BLOCK_BYTES) else {
+                continue;
+            };
+            match message {
+                BlockMessage::Block(block) => self.ledger.lock().hear(*block),
+                BlockMessage::Request(hash) => {
+                    let found = self.ledger.lock().block(&hash);
+                    if let Some(block) = found {
+                        let reply = BlockMessage::Block(Box::new(block)).to_bytes();
+                        self.blocks.send(Recipients::One(peer), reply, false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Commits finalized blocks as they become available, fetching missing ancestors.
+    /// Runs until aborted.
+    pub async fn commit_finalized(mut self) {
+        loop {
+            let missing = self.ledger.lock().advance();
+            if let Some(hash) = missing {
+                self.request(hash);
+                self.context.sleep(REQUEST_EVERY).await;
+            } else {
+                self.context.sleep(RETRY).await;
+            }
+        }
+    }
+
+    /// Seconds since the unix epoch on the runtime's clock (simulated in tests).
+    fn now(&self) -> u64 {
+        self.context
+            .current()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs())
+    }
+}
+
+impl<E, S> Automaton for Application<E, S>
+where
+    E: Clock + Spawner,
+    S: Sender<PublicKey = Identity>,
+{
+    type Context = Context<BlockDigest, Identity>;
+    type Digest = BlockDigest;
+
+    async fn propose(&mut self, context: Self::Context) -> oneshot::Receiver<BlockDigest> {
+        let (answer, receiver) = oneshot::channel();
+        let mut app = self.clone();
+        let parent = hash_of(&context.parent.1);
+        self.context.child("wait").spawn(move |_| async move {
+            let mut last_request = None;
+            while !answer.is_closed() {
+                let proposed = app.ledger.lock().propose(parent, app.now());
+                match proposed {
+                    Ok(Some(block)) => {
+                        let _ = answer.send(digest_of(block.hash()));
+                        return;
+                    }
+                    Ok(None) => app.request_now_and_then(parent, &mut last_request),
+                    Err(error) => panic!("the chain failed while proposing: {error}"),
+                }
+                app.context.sleep(RETRY).await;
+            }
+        });
+        receiver
+    }
+
+    async fn verify(
+        &mut self,
+        context: Self::Context,
+        payload: BlockDigest,
+    ) -> oneshot::Receiver<bool> {
+        let (answer, receiver) = oneshot::channel();
+        let mut app = self.clone();
+        let parent = hash_of(&context.parent.1);
+        let hash = hash_of(&payload);
+        self.context.child("wait").spawn(move |_| async move {
+            let mut last_request = None;
+            while !answer.is_closed() {
+                let readiness = app.ledger.lock().verify(parent, hash);
+                match readiness {
+                    Readiness::Executed => {
+                        let _ = answer.send(true);
+                        return;
+                    }
+                    Readiness::Invalid(_) => {
+                        let _ = answer.send(false);
+                        return;
+                    }
+                    Readiness::Missing(missing) => {
+                        app.request_now_and_then(missing, &mut last_request);
+                    }
+                }
+                app.context.sleep(RETRY).await;
+            }
+        });
+        receiver
+    }
+}
+
+impl<E, S> Application<E, S>
+where
+    E: Clock + Spawner,
+    S: Sender<PublicKey = Identity>,
+{
+    /// Requests `hash` unless it was requested less than [`REQUEST_EVERY`] ago.
+    fn request_now_and_then(&mut self, hash: B256, last: &mut Option<(B256, u128)>) {
+        let now = self
+            .context
+            .current()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis());
+        let due = match *last {
+            Some((asked, at)) => asked != hash || now >= at + REQUEST_EVERY.as_millis(),
+            None => true,
+        };
+        if due {
+            self.request(hash);
+            *last = Some((hash, now));
+        }
+    }
+}
+
+impl<E, S> CertifiableAutomaton for Application<E, S>
+where
+    E: Clock + Spawner,
+    S: Sender<PublicKey = Identity>,
+{
+}
+
+impl<E, S> Relay for Application<E, S>
+where
+    E: Clock + Spawner,
+    S: Sender<PublicKey = Identity>,
+{
+    type Digest = BlockDigest;
+    type PublicKey = Identity;
+    type Plan = Plan<Identity>;
+
+    fn broadcast(&mut self, payload: BlockDigest, plan: Plan<Identity>) -> Feedback {
+        let recipients = match plan {
+            Plan::Prepare { .. } | Plan::Propose { .. } => Recipients::All,
+            Plan::Forward { recipients, .. } => recipients,
+        };
+        let block = self.ledger.lock().block(&hash_of(&payload));
+        if let Some(block) = block {
+            self.blocks.send(
+                recipients,
+                BlockMessage::Block(Box::new(block)).to_bytes(),
+                false,
+            );
+        }
+        Feedback::Ok
+    }
+}
+
+impl<E, S> Reporter for Application<E, S>
+where
+    E: Clock + Spawner,
+    S: Sender<PublicKey = Identity>,
+{
+    type Activity = Activity<VortexScheme, BlockDigest>;
+
+    fn report(&mut self, activity: Self::Activity) -> Feedback {
+        if let Activity::Finalization(finalization) = &activity {
+            let view = finalization.view().get();
+            let hash = hash_of(&finalization.proposal.payload);
+            let mut ledger = self.ledger.lock();
+            ledger.note_finalized(view, hash);
+            // Commit now if the blocks are here; the commit task fetches what is not.
+            ledger.advance();
+        } else if let Some(evidence) = Evidence::from_activity(&activity) {
+            self.evidence
+                .lock()
+                .unwrap()
+                .push(evidence.encode().to_vec());
+        }
+        Feedback::Ok
+    }
+}
