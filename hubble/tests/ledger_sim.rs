@@ -115,23 +115,23 @@ fn run_seeds(seeds: std::ops::Range<u64>) {
 }
 
 #[test]
-fn seeds_0_to_4() {
-    run_seeds(0..5);
+fn seeds_0_to_9() {
+    run_seeds(0..10);
 }
 
 #[test]
-fn seeds_5_to_9() {
-    run_seeds(5..10);
+fn seeds_10_to_19() {
+    run_seeds(10..20);
 }
 
 #[test]
-fn seeds_10_to_14() {
-    run_seeds(10..15);
+fn seeds_20_to_29() {
+    run_seeds(20..30);
 }
 
 #[test]
-fn seeds_15_to_19() {
-    run_seeds(15..20);
+fn seeds_30_to_39() {
+    run_seeds(30..40);
 }
 
 #[test]
