@@ -15,6 +15,11 @@ use vnt_chain::{Chain, ChainError};
 
 /// How many queued transactions one proposal offers the chain.
 const PROPOSAL_CANDIDATES: usize = 16;
+/// How far above the head a heard block may be. Consensus never needs blocks much further
+/// ahead than the finality gap, and a peer must not make us hold arbitrary amounts.
+const MAX_HEARD_AHEAD: u64 = 1_024;
+/// How many not-yet-final blocks from peers a validator holds at most.
+const MAX_HEARD: usize = 4_096;
 
 /// Whether a block can extend a chain: it is executed, or what is missing first.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,8 +39,9 @@ pub struct Ledger {
     beneficiary: Address,
     /// Blocks received or proposed and not yet final, by hash (ordered for determinism).
     heard: BTreeMap<B256, LedgerBlock>,
-    /// Blocks known to be invalid, with the reason, so they are not executed twice.
-    invalid: BTreeMap<B256, String>,
+    /// Blocks known to be invalid, with their number and the reason, so they are not
+    /// executed twice.
+    invalid: BTreeMap<B256, (u64, String)>,
     /// Pre-signed transactions this validator offers when it leads.
     queue: Vec<VerifiedTx>,
     /// The highest finalized block reported by consensus, with its view.
@@ -70,10 +76,13 @@ impl Ledger {
         self.queue.extend(transactions);
     }
 
-    /// Records a block heard from a peer (or proposed here); blocks at or below the head
-    /// are final or dead and are not kept.
+    /// Records a block heard from a peer (or proposed here). Blocks at or below the head
+    /// are final or dead, and blocks far ahead or beyond the cap are of no use yet: neither
+    /// is kept (a block dropped here is asked for again when it is needed).
     pub fn hear(&mut self, block: LedgerBlock) {
-        if block.number() > self.chain.head().number {
+        let head = self.chain.head().number;
+        let useful = block.number() > head && block.number() <= head + MAX_HEARD_AHEAD;
+        if useful && self.heard.len() < MAX_HEARD {
             self.heard.insert(block.hash(), block);
         }
     }
@@ -106,7 +115,7 @@ impl Ledger {
         let mut branch = Vec::new();
         let mut at = hash;
         while !self.is_executed(&at) {
-            if let Some(reason) = self.invalid.get(&at) {
+            if let Some((_, reason)) = self.invalid.get(&at) {
                 return Readiness::Invalid(reason.clone());
             }
             if self.is_final(&at) {
@@ -128,6 +137,7 @@ impl Ledger {
         }
         for hash in branch.into_iter().rev() {
             let block = self.heard[&hash].block().clone();
+            let number = block.header.number;
             match self.chain.import(block) {
                 Ok(_) => {}
                 // Its parent became unknown meanwhile; that is not the block's fault.
@@ -136,7 +146,7 @@ impl Ledger {
                 }
                 Err(ImportError::Invalid(invalid)) => {
                     let reason = format!("block {hash} is invalid: {invalid}");
-                    self.invalid.insert(hash, reason.clone());
+                    self.invalid.insert(hash, (number, reason.clone()));
                     return Readiness::Invalid(reason);
                 }
                 Err(ImportError::Chain(error)) => {
@@ -239,6 +249,7 @@ impl Ledger {
         }
         let head = self.chain.head().number;
         self.heard.retain(|_, block| block.number() > head);
+        self.invalid.retain(|_, (number, _)| *number > head);
         let state = self.chain.state();
         self.queue
             .retain(|tx| tx.envelope_nonce() >= state.account(&tx.sender).map_or(0, |a| a.nonce));

@@ -16,8 +16,9 @@ const PHASE_LIMIT: Duration = Duration::from_secs(60);
 /// The validator that crashes and restarts.
 const CRASHED: usize = VALIDATORS - 1;
 
-/// Every validator's final head: (height, hash, state root).
-type Heads = Vec<(u64, B256, B256)>;
+/// Every validator's final head, (height, hash, state root), and the runtime's audit of
+/// everything that happened (a digest of every event, in order).
+type Heads = (Vec<(u64, B256, B256)>, String);
 
 /// One run of the scenario; returns the heads it ended at.
 async fn scenario(mut cluster: Cluster) -> Heads {
@@ -56,12 +57,14 @@ async fn scenario(mut cluster: Cluster) -> Heads {
     cluster.await_height(&all, top, PHASE_LIMIT).await;
     check_agreement(&cluster);
     check_balances(&cluster);
-    all.iter()
+    let heads = all
+        .iter()
         .map(|&index| {
             let (hash, root) = *cluster.canonical(index).last().unwrap();
             (cluster.height(index), hash, root)
         })
-        .collect()
+        .collect();
+    (heads, cluster.context.auditor().state())
 }
 
 /// No two validators finalized different blocks (or states) at any height both have.
@@ -102,7 +105,7 @@ fn run(seed: u64) -> Heads {
 /// Runs `seeds`, each checked by the scenario's own assertions.
 fn run_seeds(seeds: std::ops::Range<u64>) {
     for seed in seeds {
-        let heads = run(seed);
+        let (heads, _) = run(seed);
         assert!(
             heads.iter().all(|head| head.0 >= 8),
             "seed {seed}: {heads:?}"
