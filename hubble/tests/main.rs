@@ -2,4 +2,5 @@
 
 mod block_codec;
 mod cluster;
+mod ledger;
 mod ledger_sim;
