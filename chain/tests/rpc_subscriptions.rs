@@ -155,9 +155,10 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_blocks_keep_coming() {
     let mut stalled = connect(&node).await;
     let id = stalled.subscribe(json!(["logs"])).await;
     // Far more notifications than the connection's queue (1024 messages) and the socket
-    // buffers hold, none of them read: 1,800 logs of 10 KiB. Every seal returns, so the
-    // stalled reader never held production back.
-    let (blocks, senders, logs_per_tx) = (6u64, 3, 100);
+    // buffers hold, none of them read: 3,600 logs of 10 KiB, 36 MiB (the queue holds about
+    // 10 MiB, and the kernel's socket buffers may grow to several MiB each way, so half this
+    // could fit). Every seal returns, so the stalled reader never held production back.
+    let (blocks, senders, logs_per_tx) = (12u64, 3, 100);
     for nonce in 0..blocks {
         for key in &keys[..senders] {
             let tx = Transfer::deploy(DEV_CHAIN_ID, nonce, emitting_large(logs_per_tx, 10 * 1024))
