@@ -58,8 +58,8 @@ pub enum KeyError {
     },
     /// The proof of possession is a valid signature, but not by this key on this chain.
     #[error(
-        "proof of possession does not verify for this BLS key on chain {chain_id} \
-         (made with another key, for another chain, or altered)"
+        "proof of possession does not verify for this BLS key, account and chain {chain_id} \
+         (made with another key, for another account or chain, or altered)"
     )]
     PopDoesNotVerify {
         /// The chain the proof was checked for.
@@ -67,9 +67,15 @@ pub enum KeyError {
     },
 }
 
-/// The namespace of proofs of possession on chain `chain_id`.
-pub fn pop_namespace(chain_id: u64) -> Vec<u8> {
-    format!("VNT/{chain_id}/pop").into_bytes()
+/// The namespace of the proof of possession `account` registers with on chain `chain_id`.
+///
+/// The account is part of it so that a proof cannot be lifted from someone else's
+/// registration: copying a victim's BLS key and proof under another account would otherwise
+/// pass, and a committee holding the key twice cannot aggregate votes.
+pub fn pop_namespace(chain_id: u64, account: &[u8; 20]) -> Vec<u8> {
+    let mut namespace = format!("VNT/{chain_id}/pop/").into_bytes();
+    namespace.extend_from_slice(account);
+    namespace
 }
 
 /// Decodes a registered BLS public key, checking it is a point of the right subgroup.
@@ -105,15 +111,18 @@ fn decode_exact<T: ReadExt>(what: &'static str, bytes: &[u8], len: usize) -> Res
     })
 }
 
-/// Checks registration bytes: `pop` must be `bls_public_key`'s proof of possession on `chain_id`.
+/// Checks registration bytes: `pop` must be `bls_public_key`'s proof of possession made for
+/// `account` on `chain_id`.
 pub fn verify_proof_of_possession(
     chain_id: u64,
+    account: &[u8; 20],
     bls_public_key: &[u8],
     pop: &[u8],
 ) -> Result<BlsPublicKey, KeyError> {
     let key = decode_bls_public_key(bls_public_key)?;
     let signature = decode_pop(pop)?;
-    ops::verify_proof_of_possession::<MinSig>(&key, &pop_namespace(chain_id), &signature)
+    let namespace = pop_namespace(chain_id, account);
+    ops::verify_proof_of_possession::<MinSig>(&key, &namespace, &signature)
         .map_err(|_| KeyError::PopDoesNotVerify { chain_id })?;
     Ok(key)
 }
@@ -191,9 +200,9 @@ impl ValidatorKeys {
         }
     }
 
-    /// The proof of possession of the BLS key for a registration on `chain_id`.
-    pub fn proof_of_possession(&self, chain_id: u64) -> Vec<u8> {
-        ops::sign_proof_of_possession::<MinSig>(&self.bls, &pop_namespace(chain_id))
+    /// The proof of possession of the BLS key for `account`'s registration on `chain_id`.
+    pub fn proof_of_possession(&self, chain_id: u64, account: &[u8; 20]) -> Vec<u8> {
+        ops::sign_proof_of_possession::<MinSig>(&self.bls, &pop_namespace(chain_id, account))
             .encode()
             .to_vec()
     }

@@ -77,6 +77,7 @@ pub(super) fn register<CTX: FrameContext>(
     frame.charge(gas::POP_VERIFY)?;
     vnt_vortex::keys::verify_proof_of_possession(
         frame.chain_id(),
+        &caller.0.0,
         &call.blsPublicKey,
         &call.blsProofOfPossession,
     )

@@ -26,14 +26,16 @@ pub const SEED: u64 = 7;
 /// Gas given to every staking transaction: well above what one costs.
 pub const STAKING_GAS: u64 = 1_000_000;
 
-/// The registration of the devnet keys of `index`, with a proof of possession for `chain_id`.
+/// The registration of the devnet keys of `index` by dev signer `index`, with a proof of
+/// possession for that account on `chain_id`.
 pub fn registration(index: u32, chain_id: u64) -> IStaking::registerCall {
     let keys = ValidatorKeys::devnet(SEED, index);
+    let account = signers()[index as usize].address();
     let public = keys.public();
     IStaking::registerCall {
         identity: B256::from_slice(public.identity.encode().as_ref()),
         blsPublicKey: Bytes::from(public.bls.encode().to_vec()),
-        blsProofOfPossession: Bytes::from(keys.proof_of_possession(chain_id)),
+        blsProofOfPossession: Bytes::from(keys.proof_of_possession(chain_id, &account.0.0)),
         vrfPublicKey: B256::from(public.vrf),
     }
 }

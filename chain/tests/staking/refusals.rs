@@ -25,8 +25,9 @@ async fn each_refusal_is_named_by_eth_call_and_eth_estimate_gas() {
         call.abi_encode()
     };
     let mine_1 = registration(1, DEV_CHAIN_ID);
-    let no_pop =
-        format!("proof of possession does not verify for this BLS key on chain {DEV_CHAIN_ID}");
+    let no_pop = format!(
+        "proof of possession does not verify for this BLS key, account and chain {DEV_CHAIN_ID}"
+    );
     let zero = U256::ZERO;
     // (name, sender, call data, value, reason prefix)
     let cases: Vec<(&str, usize, Vec<u8>, U256, String)> = vec![
@@ -35,6 +36,17 @@ async fn each_refusal_is_named_by_eth_call_and_eth_estimate_gas() {
             2,
             change(&|c| {
                 c.blsProofOfPossession = registration(3, DEV_CHAIN_ID).blsProofOfPossession
+            }),
+            minimum,
+            no_pop.clone(),
+        ),
+        (
+            "a key and proof lifted from another account's registration",
+            2,
+            change(&|c| {
+                let theirs = registration(3, DEV_CHAIN_ID);
+                c.blsPublicKey = theirs.blsPublicKey;
+                c.blsProofOfPossession = theirs.blsProofOfPossession;
             }),
             minimum,
             no_pop.clone(),

@@ -1,11 +1,13 @@
 use super::*;
 
 const CHAIN: u64 = 7_000;
+/// The account the test registrations are made from.
+const ACCOUNT: [u8; 20] = [0xac; 20];
 
 fn registration(keys: &ValidatorKeys) -> (Vec<u8>, Vec<u8>) {
     (
         keys.public().bls.encode().to_vec(),
-        keys.proof_of_possession(CHAIN),
+        keys.proof_of_possession(CHAIN, &ACCOUNT),
     )
 }
 
@@ -15,7 +17,8 @@ fn a_proof_of_possession_is_accepted_for_its_key_and_chain() {
     let (public, pop) = registration(&keys);
     assert_eq!(public.len(), BLS_PUBLIC_KEY_LEN);
     assert_eq!(pop.len(), POP_LEN);
-    let key = verify_proof_of_possession(CHAIN, &public, &pop).expect("own proof verifies");
+    let key =
+        verify_proof_of_possession(CHAIN, &ACCOUNT, &public, &pop).expect("own proof verifies");
     assert_eq!(key, keys.public().bls);
 }
 
@@ -24,7 +27,7 @@ fn a_proof_of_possession_for_another_key_is_rejected() {
     let (public, _) = registration(&ValidatorKeys::devnet(1, 0));
     let (_, other_pop) = registration(&ValidatorKeys::devnet(1, 1));
     assert_eq!(
-        verify_proof_of_possession(CHAIN, &public, &other_pop),
+        verify_proof_of_possession(CHAIN, &ACCOUNT, &public, &other_pop),
         Err(KeyError::PopDoesNotVerify { chain_id: CHAIN })
     );
 }
@@ -33,9 +36,22 @@ fn a_proof_of_possession_for_another_key_is_rejected() {
 fn a_proof_of_possession_made_for_another_chain_is_rejected() {
     let keys = ValidatorKeys::devnet(1, 0);
     let public = keys.public().bls.encode().to_vec();
-    let pop = keys.proof_of_possession(CHAIN + 1);
+    let pop = keys.proof_of_possession(CHAIN + 1, &ACCOUNT);
     assert_eq!(
-        verify_proof_of_possession(CHAIN, &public, &pop),
+        verify_proof_of_possession(CHAIN, &ACCOUNT, &public, &pop),
+        Err(KeyError::PopDoesNotVerify { chain_id: CHAIN })
+    );
+}
+
+#[test]
+fn a_proof_of_possession_lifted_from_another_accounts_registration_is_rejected() {
+    // Copying a victim's key and proof into a registration from another account would let
+    // the copier hold the victim's BLS key twice in a committee.
+    let (public, pop) = registration(&ValidatorKeys::devnet(1, 0));
+    let mut thief = ACCOUNT;
+    thief[19] ^= 1;
+    assert_eq!(
+        verify_proof_of_possession(CHAIN, &thief, &public, &pop),
         Err(KeyError::PopDoesNotVerify { chain_id: CHAIN })
     );
 }
@@ -46,7 +62,7 @@ fn an_altered_proof_of_possession_is_rejected_at_every_byte() {
     for index in 0..pop.len() {
         let mut altered = pop.clone();
         altered[index] ^= 0x01;
-        match verify_proof_of_possession(CHAIN, &public, &altered) {
+        match verify_proof_of_possession(CHAIN, &ACCOUNT, &public, &altered) {
             Err(KeyError::Malformed { what, .. }) => assert_eq!(what, "proof of possession"),
             Err(KeyError::PopDoesNotVerify { chain_id }) => assert_eq!(chain_id, CHAIN),
             other => panic!("byte {index} altered: {other:?}"),
@@ -59,7 +75,7 @@ fn an_altered_public_key_is_rejected() {
     let (public, pop) = registration(&ValidatorKeys::devnet(1, 0));
     let mut altered = public.clone();
     altered[10] ^= 0x01;
-    let error = verify_proof_of_possession(CHAIN, &altered, &pop).unwrap_err();
+    let error = verify_proof_of_possession(CHAIN, &ACCOUNT, &altered, &pop).unwrap_err();
     assert!(
         matches!(
             error,
@@ -76,7 +92,7 @@ fn an_altered_public_key_is_rejected() {
 fn keys_and_proofs_of_the_wrong_length_are_rejected_with_the_lengths() {
     let (public, pop) = registration(&ValidatorKeys::devnet(1, 0));
     assert_eq!(
-        verify_proof_of_possession(CHAIN, &public[..95], &pop),
+        verify_proof_of_possession(CHAIN, &ACCOUNT, &public[..95], &pop),
         Err(KeyError::WrongLength {
             what: "BLS public key",
             expected: 96,
@@ -85,7 +101,7 @@ fn keys_and_proofs_of_the_wrong_length_are_rejected_with_the_lengths() {
     );
     let mut long = pop.clone();
     long.push(0);
-    let error = verify_proof_of_possession(CHAIN, &public, &long).unwrap_err();
+    let error = verify_proof_of_possession(CHAIN, &ACCOUNT, &public, &long).unwrap_err();
     assert_eq!(
         error.to_string(),
         "proof of possession must be 48 bytes, got 49"
