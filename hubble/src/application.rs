@@ -238,6 +238,12 @@ where
         self.context.child("wait").spawn(move |_| async move {
             let mut last_request = None;
             while !answer.is_closed() {
+                // A block from the future waits until the clock catches up (simplex's
+                // contract: time skew is not invalidity), so it is never voted for early.
+                if app.ledger.lock().is_stamped_ahead(&hash, app.now()) {
+                    app.context.sleep(RETRY).await;
+                    continue;
+                }
                 let readiness = app.ledger.lock().verify(parent, hash);
                 match readiness {
                     Readiness::Executed => {

@@ -5,8 +5,10 @@
 //! takes bytes from peers, so it refuses, with a readable reason and never a panic, anything
 //! over the size bound, anything truncated, anything left over after the block, and any
 //! RLP that does not re-encode to the same bytes (one block, one encoding: simplex and
-//! marshal require canonical encodings).
+//! marshal require canonical encodings), and any body its header does not commit to.
 
+use alloy_consensus::EMPTY_OMMER_ROOT_HASH;
+use alloy_consensus::proofs::calculate_transaction_root;
 use alloy_primitives::B256;
 use alloy_rlp::{Decodable, Encodable};
 use bytes::BufMut;
@@ -37,6 +39,8 @@ pub enum BlockDecodeError {
     TrailingRlp(usize),
     #[error("the block's RLP is not in canonical form")]
     NotCanonical,
+    #[error("the block's body does not match its header: {0}")]
+    BodyMismatch(&'static str),
 }
 
 impl From<BlockDecodeError> for CodecError {
@@ -139,8 +143,30 @@ impl Read for LedgerBlock {
         if again != rlp {
             return Err(BlockDecodeError::NotCanonical.into());
         }
+        check_body(&block)?;
         Ok(Self::new(block))
     }
+}
+
+/// Refuses a body its header does not commit to. The hash a block is known by covers the
+/// header only, so without this a peer could pair a genuine header with another body: the
+/// node would hold a broken copy under the genuine block's hash and vote the block down.
+fn check_body(block: &StoredBlock) -> Result<(), BlockDecodeError> {
+    let (header, body) = (&block.header, &block.body);
+    if calculate_transaction_root(&body.transactions) != header.transactions_root {
+        return Err(BlockDecodeError::BodyMismatch(
+            "its transactions are not the ones the header's transactions root commits to",
+        ));
+    }
+    if !body.ommers.is_empty() || header.ommers_hash != EMPTY_OMMER_ROOT_HASH {
+        return Err(BlockDecodeError::BodyMismatch("this chain has no ommers"));
+    }
+    if body.withdrawals.is_some() || header.withdrawals_root.is_some() {
+        return Err(BlockDecodeError::BodyMismatch(
+            "this chain has no withdrawals",
+        ));
+    }
+    Ok(())
 }
 
 impl Digestible for LedgerBlock {

@@ -13,6 +13,10 @@ use vnt_chain::chain::{ImportError, InvalidBlock};
 use vnt_chain::tx::VerifiedTx;
 use vnt_chain::{Chain, ChainError};
 
+/// How many seconds a block's timestamp may run ahead of this node's clock before the node
+/// waits instead of voting (clocks differ a little; Ethereum's clients allow 15 s).
+pub const MAX_CLOCK_DRIFT_SECS: u64 = 15;
+
 /// How many queued transactions one proposal offers the chain.
 const PROPOSAL_CANDIDATES: usize = 16;
 /// How far above the head a heard block may be. Consensus never needs blocks much further
@@ -85,6 +89,15 @@ impl Ledger {
         if useful && self.heard.len() < MAX_HEARD {
             self.heard.insert(block.hash(), block);
         }
+    }
+
+    /// Whether the heard block `hash` is stamped more than [`MAX_CLOCK_DRIFT_SECS`] after
+    /// `now`. Such a block must wait, not be voted for: a leader that got a block stamped
+    /// far ahead finalized would leave no later time for any child.
+    pub fn is_stamped_ahead(&self, hash: &B256, now: u64) -> bool {
+        self.heard.get(hash).is_some_and(|block| {
+            block.block().header.timestamp > now.saturating_add(MAX_CLOCK_DRIFT_SECS)
+        })
     }
 
     /// The block `hash` if this node has it in any form, to serve a peer's request.

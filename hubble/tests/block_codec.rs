@@ -57,6 +57,28 @@ fn a_block_round_trips_and_names_itself_by_its_hash() {
 }
 
 #[test]
+fn a_genuine_header_with_another_body_is_refused() {
+    // The block is known by its header's hash; a peer swapping the body must not get a
+    // broken copy stored under the genuine block's name.
+    let block = sample();
+    let mut tampered = block.block().clone();
+    tampered.body.transactions.pop();
+    let bytes = LedgerBlock::new(tampered.clone()).encode().to_vec();
+    let why = error_of(bytes, MAX_BLOCK_BYTES);
+    assert!(
+        why.contains("the block's body does not match its header: its transactions are not"),
+        "{why}"
+    );
+    tampered = block.block().clone();
+    tampered.body.ommers.push(tampered.header.clone());
+    let why = error_of(
+        LedgerBlock::new(tampered).encode().to_vec(),
+        MAX_BLOCK_BYTES,
+    );
+    assert!(why.contains("this chain has no ommers"), "{why}");
+}
+
+#[test]
 fn trailing_bytes_are_refused() {
     let mut bytes = sample().encode().to_vec();
     bytes.push(0);

@@ -114,3 +114,23 @@ fn a_finalization_that_skips_heights_commits_the_ancestors_first() {
     ledger.note_finalized(9, last);
     assert_eq!(ledger.advance(), None);
 }
+
+#[test]
+fn a_block_stamped_ahead_of_the_clock_waits() {
+    let (chain, _dir) = temp_chain(Genesis::dev(0));
+    let mut proposer = Ledger::new(chain, Address::with_last_byte(1));
+    let genesis = proposer.chain().head_hash();
+    let block = proposer
+        .propose(genesis, 1_000)
+        .unwrap()
+        .expect("genesis is executed");
+    assert_eq!(block.block().header.timestamp, 1_000);
+
+    let (chain, _dir) = temp_chain(Genesis::dev(0));
+    let mut ledger = Ledger::new(chain, Address::with_last_byte(2));
+    ledger.hear(block.clone());
+    let drift = vnt_hubble::ledger::MAX_CLOCK_DRIFT_SECS;
+    assert!(ledger.is_stamped_ahead(&block.hash(), 1_000 - drift - 1));
+    assert!(!ledger.is_stamped_ahead(&block.hash(), 1_000 - drift));
+    assert_eq!(ledger.verify(genesis, block.hash()), Readiness::Executed);
+}

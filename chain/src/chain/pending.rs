@@ -113,7 +113,9 @@ impl Chain {
         BlockContext {
             number: parent.number + 1,
             // Block times strictly increase, even when blocks come faster than seconds.
-            timestamp: now.max(parent.timestamp + 1),
+            // Saturating: a parent stamped at the end of time has no later child, and the
+            // import refuses it rather than wrapping around.
+            timestamp: now.max(parent.timestamp.saturating_add(1)),
             beneficiary,
             gas_limit: self.config().block_gas_limit,
             base_fee: self
