@@ -291,7 +291,21 @@ impl Evidence {
 
     /// Checks both signatures against `committee`, which must be the committee of the
     /// evidence's epoch, and names the offender.
+    ///
+    /// The verdict draws on no randomness: checking one vote is a single pairing check
+    /// (only batch checks draw random weights), so every node reaches the same one. The
+    /// generator handed to commonware is fixed anyway, and a test runs every path with a
+    /// generator that panics when drawn from (`check_drawing_from`).
     pub fn check(&self, committee: &ConsensusCommittee) -> Result<Offence, EvidenceError> {
+        self.check_drawing_from(committee, &mut TestRng::new(0))
+    }
+
+    /// [`Evidence::check`] with the generator the signature checks are handed.
+    fn check_drawing_from(
+        &self,
+        committee: &ConsensusCommittee,
+        rng: &mut impl rand_core::CryptoRng,
+    ) -> Result<Offence, EvidenceError> {
         let round = self.round();
         let epoch = round.epoch().get();
         if epoch != committee.epoch() {
@@ -308,9 +322,6 @@ impl Evidence {
                 members: committee.members().len(),
             })?;
         let verifier = committee.verifier();
-        // Checking one multisig vote is a pairing check that draws no randomness (only batch
-        // checks do), so a fixed generator keeps the verdict deterministic.
-        let rng = &mut TestRng::new(0);
         let (first, second) = match self {
             Self::ConflictingNotarize(a, b) => (
                 a.verify(rng, &verifier, &Sequential),

@@ -12,6 +12,11 @@
 //! [`verify_proof_of_possession`]). Its namespace names the chain, so a registration made for
 //! one network cannot be replayed on another.
 //!
+//! Nothing ties the identity key to the rest by itself: anyone could register someone else's
+//! identity and take its place in the participant order. Registration therefore also
+//! carries the identity key's ed25519 signature over the chain id, the registering account
+//! and the BLS key ([`ValidatorKeys::identity_binding`], [`verify_identity_binding`]).
+//!
 //! [`ValidatorKeys::devnet`] derives all three keys from a published seed for local networks
 //! and tests. Anyone can recompute those keys: never use them for anything of value.
 
@@ -56,6 +61,15 @@ pub enum KeyError {
         /// The decoder's reason.
         reason: String,
     },
+    /// The identity key's signature does not bind it to this account and BLS key.
+    #[error(
+        "identity signature does not verify for this identity key, account, BLS key and chain \
+         {chain_id} (made with another key, for another account, BLS key or chain, or altered)"
+    )]
+    IdentityBindingDoesNotVerify {
+        /// The chain the signature was checked for.
+        chain_id: u64,
+    },
     /// The proof of possession is a valid signature, but not by this key on this chain.
     #[error(
         "proof of possession does not verify for this BLS key, account and chain {chain_id} \
@@ -76,6 +90,74 @@ pub fn pop_namespace(chain_id: u64, account: &[u8; 20]) -> Vec<u8> {
     let mut namespace = format!("VNT/{chain_id}/pop/").into_bytes();
     namespace.extend_from_slice(account);
     namespace
+}
+
+/// Namespace of the identity key's registration signature.
+const IDENTITY_BINDING_NAMESPACE: &[u8] = b"VNT/identity-binding";
+
+/// Length of an ed25519 signature, as registration carries it.
+pub const IDENTITY_SIGNATURE_LEN: usize = <ed25519::Signature as FixedSize>::SIZE;
+
+/// What the identity key signs at registration: `chain id (8 bytes, big-endian) ‖ account ‖
+/// BLS public key`. The chain and the account stop the signature being replayed elsewhere;
+/// the BLS key ties the identity to this voting key.
+pub fn identity_binding_message(
+    chain_id: u64,
+    account: &[u8; 20],
+    bls_public_key: &[u8],
+) -> Vec<u8> {
+    let mut message = Vec::with_capacity(8 + 20 + bls_public_key.len());
+    message.extend_from_slice(&chain_id.to_be_bytes());
+    message.extend_from_slice(account);
+    message.extend_from_slice(bls_public_key);
+    message
+}
+
+/// Checks that `signature` is `identity`'s signature binding it to `account` and
+/// `bls_public_key` on `chain_id` ([`identity_binding_message`]).
+pub fn verify_identity_binding(
+    chain_id: u64,
+    account: &[u8; 20],
+    identity: &[u8],
+    bls_public_key: &[u8],
+    signature: &[u8],
+) -> Result<ed25519::PublicKey, KeyError> {
+    let key = decode_identity(identity)?;
+    let signature: ed25519::Signature =
+        decode_exact("identity signature", signature, IDENTITY_SIGNATURE_LEN)?;
+    let message = identity_binding_message(chain_id, account, bls_public_key);
+    if !commonware_cryptography::Verifier::verify(
+        &key,
+        IDENTITY_BINDING_NAMESPACE,
+        &message,
+        &signature,
+    ) {
+        return Err(KeyError::IdentityBindingDoesNotVerify { chain_id });
+    }
+    Ok(key)
+}
+
+/// Decodes a registered sr25519 VRF public key (a compressed Ristretto point), refusing the
+/// identity point: it is the key of the zero secret, whose outputs anyone can compute.
+pub fn decode_vrf_public_key(bytes: &[u8]) -> Result<schnorrkel::PublicKey, KeyError> {
+    const WHAT: &str = "VRF public key";
+    if bytes.len() != 32 {
+        return Err(KeyError::WrongLength {
+            what: WHAT,
+            expected: 32,
+            got: bytes.len(),
+        });
+    }
+    if bytes.iter().all(|&b| b == 0) {
+        return Err(KeyError::Malformed {
+            what: WHAT,
+            reason: "it is the identity point, the key of no secret".into(),
+        });
+    }
+    schnorrkel::PublicKey::from_bytes(bytes).map_err(|error| KeyError::Malformed {
+        what: WHAT,
+        reason: error.to_string(),
+    })
 }
 
 /// Decodes a registered BLS public key, checking it is a point of the right subgroup.
@@ -203,6 +285,17 @@ impl ValidatorKeys {
     /// The proof of possession of the BLS key for `account`'s registration on `chain_id`.
     pub fn proof_of_possession(&self, chain_id: u64, account: &[u8; 20]) -> Vec<u8> {
         ops::sign_proof_of_possession::<MinSig>(&self.bls, &pop_namespace(chain_id, account))
+            .encode()
+            .to_vec()
+    }
+
+    /// The identity key's signature binding it to `account`'s registration of this BLS key
+    /// on `chain_id` (checked by [`verify_identity_binding`]).
+    pub fn identity_binding(&self, chain_id: u64, account: &[u8; 20]) -> Vec<u8> {
+        let bls = self.public().bls.encode();
+        let message = identity_binding_message(chain_id, account, &bls);
+        self.identity
+            .sign(IDENTITY_BINDING_NAMESPACE, &message)
             .encode()
             .to_vec()
     }

@@ -19,5 +19,5 @@ pub mod evidence;
 pub mod keys;
 pub mod scheme;
 
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

@@ -1,8 +1,11 @@
-//! Fixtures shared by this crate's unit tests: a devnet committee and votes signed by it.
+//! Fixtures for tests, here and in crates that check Vortex data (the staking contract's
+//! evidence tests): a devnet committee, and votes signed with a validator's keys. Built for
+//! this crate's unit tests and, for other crates, behind the `testing` feature.
 
+use crate::evidence::Evidence;
 use crate::keys::ValidatorKeys;
 use crate::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
-use commonware_consensus::simplex::types::Proposal;
+use commonware_consensus::simplex::types::{Notarize, Proposal};
 use commonware_consensus::types::{Epoch, Round, View};
 
 /// The chain id the fixtures sign for.
@@ -26,7 +29,7 @@ pub fn signer(
 pub fn proposal(epoch: u64, view: u64, payload: u8) -> Proposal<BlockDigest> {
     Proposal::new(
         round(epoch, view),
-        View::new(view - 1),
+        View::new(view.saturating_sub(1)),
         commonware_cryptography::keccak256::Digest([payload; 32]),
     )
 }
@@ -34,4 +37,18 @@ pub fn proposal(epoch: u64, view: u64, payload: u8) -> Proposal<BlockDigest> {
 /// The round `(epoch, view)`.
 pub fn round(epoch: u64, view: u64) -> Round {
     Round::new(Epoch::new(epoch), View::new(view))
+}
+
+/// Evidence that the member holding `keys` notarized two proposals (payloads `0xaa` and
+/// `0x55`) in `view` of `committee`'s epoch; `None` if `keys` are not a member's.
+pub fn double_notarize(
+    keys: &ValidatorKeys,
+    committee: &ConsensusCommittee,
+    view: u64,
+) -> Option<Evidence> {
+    let scheme = committee.signer(keys)?;
+    let epoch = committee.epoch();
+    let first = Notarize::sign(&scheme, proposal(epoch, view, 0xaa))?;
+    let second = Notarize::sign(&scheme, proposal(epoch, view, 0x55))?;
+    Some(Evidence::ConflictingNotarize(first, second))
 }

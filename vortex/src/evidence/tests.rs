@@ -217,3 +217,47 @@ fn truncated_padded_and_garbage_bytes_are_rejected_without_panicking() {
         }
     }
 }
+
+/// A verdict that drew from the generator would differ between nodes with different
+/// generators; this one panics when drawn from, so every path must leave it untouched.
+#[test]
+fn checking_evidence_never_draws_from_the_generator() {
+    let (keys, committee) = committee(EPOCH, 7);
+    let scheme = signer(&keys, &committee, 2);
+    let finalize_a = Finalize::sign(&scheme, proposal(EPOCH, 8, 1)).unwrap();
+    let finalize_b = Finalize::sign(&scheme, proposal(EPOCH, 8, 2)).unwrap();
+    let nullify = Nullify::sign::<BlockDigest>(&scheme, round(EPOCH, 8)).unwrap();
+    let (_, first, second) = double_notarize(2);
+    let valid = [
+        Evidence::ConflictingNotarize(first.clone(), second.clone()),
+        Evidence::ConflictingFinalize(finalize_a.clone(), finalize_b),
+        Evidence::NullifyFinalize(nullify, finalize_a),
+    ];
+    let mut forged = vec![
+        // Notarize votes under the finalize tag: both signatures are checked and fail.
+        Evidence::decode(&concat(2, &[&first.encode(), &second.encode()])).unwrap(),
+    ];
+    for evidence in &valid {
+        // One flipped signature bit: the last byte of the evidence is in the second vote's
+        // signature.
+        let mut bytes = evidence.encode();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        if let Ok(decoded) = Evidence::decode(&bytes) {
+            forged.push(decoded);
+        }
+    }
+    for evidence in &valid {
+        let never = &mut commonware_utils::ScriptedRng::new([]);
+        let offence = evidence.check_drawing_from(&committee, never).unwrap();
+        assert_eq!(offence.offender, committee.members()[2].id);
+    }
+    for evidence in &forged {
+        let never = &mut commonware_utils::ScriptedRng::new([]);
+        assert!(evidence.check_drawing_from(&committee, never).is_err());
+    }
+    // And the same bytes get the same verdict, call after call.
+    for evidence in &valid {
+        assert_eq!(evidence.check(&committee), evidence.check(&committee));
+    }
+}

@@ -145,3 +145,64 @@ fn keys_round_trip_through_their_secrets() {
     let restored = ValidatorKeys::from_secrets(identity, bls, keys.vrf_seed()).unwrap();
     assert_eq!(restored.public(), keys.public());
 }
+
+#[test]
+fn an_identity_binding_verifies_only_for_its_account_key_and_chain() {
+    let keys = ValidatorKeys::devnet(1, 0);
+    let identity = keys.public().identity.encode().to_vec();
+    let bls = keys.public().bls.encode().to_vec();
+    let signature = keys.identity_binding(CHAIN, &ACCOUNT);
+    assert_eq!(signature.len(), IDENTITY_SIGNATURE_LEN);
+    let key = verify_identity_binding(CHAIN, &ACCOUNT, &identity, &bls, &signature).unwrap();
+    assert_eq!(key, keys.public().identity);
+    let refused = Err(KeyError::IdentityBindingDoesNotVerify { chain_id: CHAIN });
+    assert_eq!(
+        verify_identity_binding(CHAIN, &[0xad; 20], &identity, &bls, &signature),
+        refused
+    );
+    let other_bls = ValidatorKeys::devnet(1, 1).public().bls.encode().to_vec();
+    assert_eq!(
+        verify_identity_binding(CHAIN, &ACCOUNT, &identity, &other_bls, &signature),
+        refused
+    );
+    assert_eq!(
+        verify_identity_binding(CHAIN + 1, &ACCOUNT, &identity, &bls, &signature),
+        Err(KeyError::IdentityBindingDoesNotVerify {
+            chain_id: CHAIN + 1
+        })
+    );
+    let other_identity = ValidatorKeys::devnet(1, 1)
+        .public()
+        .identity
+        .encode()
+        .to_vec();
+    assert_eq!(
+        verify_identity_binding(CHAIN, &ACCOUNT, &other_identity, &bls, &signature),
+        refused
+    );
+    assert!(matches!(
+        verify_identity_binding(CHAIN, &ACCOUNT, &identity, &bls, &signature[..63]),
+        Err(KeyError::WrongLength {
+            expected: 64,
+            got: 63,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_vrf_key_decodes_unless_it_is_no_point_or_the_identity() {
+    let keys = ValidatorKeys::devnet(1, 0);
+    assert!(decode_vrf_public_key(&keys.public().vrf).is_ok());
+    let identity = decode_vrf_public_key(&[0; 32]).unwrap_err().to_string();
+    assert!(identity.contains("identity point"), "{identity}");
+    // Not a canonical Ristretto encoding.
+    assert!(matches!(
+        decode_vrf_public_key(&[0xff; 32]),
+        Err(KeyError::Malformed { .. })
+    ));
+    assert!(matches!(
+        decode_vrf_public_key(&[1; 31]),
+        Err(KeyError::WrongLength { got: 31, .. })
+    ));
+}
