@@ -5,6 +5,7 @@
 
 mod contract;
 mod evm;
+mod load;
 mod zk;
 
 use alloy_primitives::Address;
@@ -44,6 +45,15 @@ enum Command {
     /// The shielded pool: keys, a shielded wallet, shield, private send and unshield.
     #[command(subcommand)]
     Zk(zk::ZkCommand),
+    /// Measure a running network from outside: transfers per second and finality latency.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Fund fresh senders, send value transfers over JSON-RPC, time each one's finality.
+    Transfers(load::TransfersArgs),
 }
 
 #[derive(Args)]
@@ -145,6 +155,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         // CPU-bound on threads of its own; the async runtime only waits for it.
         Command::Evm(command) => return evm::run(command),
         Command::Zk(command) => return zk::run(command).await,
+        Command::Bench(BenchCommand::Transfers(args)) => {
+            return load::transfers(args)
+                .await
+                .map_err(|error| error.to_string().into());
+        }
         Command::Node(mut args) => {
             args.run
                 .data_dir

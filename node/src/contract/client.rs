@@ -234,13 +234,18 @@ pub(crate) async fn send_transaction(
         access_list: Default::default(),
         input,
     };
-    let signature = signer.sign_hash_sync(&tx.signature_hash())?;
-    let raw: Bytes = TxEnvelope::from(tx.into_signed(signature))
-        .encoded_2718()
-        .into();
+    let raw = sign_eip1559(signer, tx)?;
     Ok(rpc
         .request("eth_sendRawTransaction", rpc_params![raw])
         .await?)
+}
+
+/// `tx` signed by `signer`, in the bytes `eth_sendRawTransaction` takes.
+pub(crate) fn sign_eip1559(signer: &PrivateKeySigner, tx: TxEip1559) -> Result<Bytes, Error> {
+    let signature = signer.sign_hash_sync(&tx.signature_hash())?;
+    Ok(TxEnvelope::from(tx.into_signed(signature))
+        .encoded_2718()
+        .into())
 }
 
 /// Waits for the receipt of `hash`; a transaction that failed is an error.
