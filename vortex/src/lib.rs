@@ -13,9 +13,11 @@
 //!   that registers the BLS key.
 //! - [`scheme`]: the consensus signing scheme and an epoch's participant set on one chain.
 //! - [`evidence`]: conflicting votes as bytes any node can check and attribute.
+//! - [`finality`]: finalization certificates as proofs a syncing node checks.
 
 pub mod committee;
 pub mod evidence;
+pub mod finality;
 pub mod keys;
 pub mod scheme;
 
