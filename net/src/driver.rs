@@ -1,0 +1,393 @@
+//! The network task: one loop that owns the swarm and reacts to three things, in turn —
+//! swarm events (gossip to validate, sync requests to serve, peers found or lost), commands
+//! from [`crate::NetHandle`]s, and a discovery tick (Kademlia lookup, bootnode redial, expiry
+//! of bans). Block ranges are read on tokio's blocking pool so a slow store does not stall
+//! gossip; their responses come back to the loop through a channel.
+
+use std::{
+    collections::HashMap,
+    io,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use libp2p::{
+    Multiaddr, PeerId, Swarm,
+    futures::StreamExt,
+    gossipsub, identify, kad,
+    multiaddr::Protocol,
+    request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel},
+    swarm::SwarmEvent,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    SyncSource, TransactionValidator, Verdict,
+    behaviour::{Behaviour, BehaviourEvent, transaction_topic},
+    config::{Limits, NetConfig, split_peer_id},
+    error::{NetError, SyncError},
+    handle::{Command, NetEvent},
+    sync::{
+        RateLimiter,
+        codec::Inbound,
+        serve_blocks,
+        wire::{Refusal, Request, Response},
+    },
+};
+
+type ServedResponse = (ResponseChannel<Response>, Response);
+
+pub(crate) struct Driver {
+    swarm: Swarm<Behaviour>,
+    limits: Limits,
+    discovery_interval: Duration,
+    topic: gossipsub::TopicHash,
+    bootnodes: Vec<(PeerId, Multiaddr)>,
+    source: Arc<dyn SyncSource>,
+    validator: Arc<dyn TransactionValidator>,
+    events: mpsc::Sender<NetEvent>,
+    pending: HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, SyncError>>)>,
+    rate: RateLimiter,
+    bans: HashMap<PeerId, Instant>,
+    served_sender: mpsc::UnboundedSender<ServedResponse>,
+    served: mpsc::UnboundedReceiver<ServedResponse>,
+}
+
+impl Driver {
+    pub fn new(
+        swarm: Swarm<Behaviour>,
+        config: NetConfig,
+        bootnodes: Vec<(PeerId, Multiaddr)>,
+        source: Arc<dyn SyncSource>,
+        validator: Arc<dyn TransactionValidator>,
+        events: mpsc::Sender<NetEvent>,
+    ) -> Self {
+        let (served_sender, served) = mpsc::unbounded_channel();
+        Self {
+            swarm,
+            rate: RateLimiter::new(config.limits.requests_per_second),
+            limits: config.limits,
+            discovery_interval: config.discovery_interval,
+            topic: transaction_topic(config.chain_id).hash(),
+            bootnodes,
+            source,
+            validator,
+            events,
+            pending: HashMap::new(),
+            bans: HashMap::new(),
+            served_sender,
+            served,
+        }
+    }
+
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        for (peer, address) in self.bootnodes.clone() {
+            self.swarm
+                .behaviour_mut()
+                .kademlia
+                .add_address(&peer, address.clone());
+            self.dial_bootnode(peer, address);
+        }
+        let mut discovery = tokio::time::interval(self.discovery_interval);
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                command = commands.recv() => match command {
+                    Some(command) => self.on_command(command),
+                    None => break,
+                },
+                Some((channel, response)) = self.served.recv() => {
+                    // The requester may have gone; nothing to do then.
+                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+                }
+                _ = discovery.tick() => self.discover(),
+            }
+        }
+        tracing::debug!("open network task stopped: every handle was dropped");
+    }
+
+    fn emit(&self, event: NetEvent) {
+        if let Err(mpsc::error::TrySendError::Full(event)) = self.events.try_send(event) {
+            tracing::warn!(
+                ?event,
+                "network event dropped: the node is not reading events"
+            );
+        }
+    }
+
+    fn dial_bootnode(&mut self, peer: PeerId, address: Multiaddr) {
+        if let Err(error) = self.swarm.dial(address.with(Protocol::P2p(peer))) {
+            tracing::debug!(%peer, %error, "cannot dial bootnode");
+        }
+    }
+
+    fn discover(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<PeerId> = self
+            .bans
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in expired {
+            self.bans.remove(&peer);
+            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+        }
+        if self.swarm.connected_peers().next().is_none() {
+            for (peer, address) in self.bootnodes.clone() {
+                self.dial_bootnode(peer, address);
+            }
+        }
+        // Fails only while the routing table is empty; the next tick tries again.
+        let _ = self.swarm.behaviour_mut().kademlia.bootstrap();
+    }
+
+    fn ban(&mut self, peer: PeerId, reason: String) {
+        tracing::warn!(%peer, %reason, "banning peer");
+        self.bans
+            .insert(peer, Instant::now() + self.limits.ban_duration);
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
+        self.swarm.behaviour_mut().kademlia.remove_peer(&peer);
+        self.emit(NetEvent::PeerBanned { peer, reason });
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::ListenAddrs(reply) => {
+                let local = *self.swarm.local_peer_id();
+                let addresses = self
+                    .swarm
+                    .listeners()
+                    .map(|address| address.clone().with(Protocol::P2p(local)))
+                    .collect();
+                let _ = reply.send(addresses);
+            }
+            Command::ConnectedPeers(reply) => {
+                let _ = reply.send(self.swarm.connected_peers().copied().collect());
+            }
+            Command::Dial(address, reply) => {
+                let result = self
+                    .swarm
+                    .dial(address)
+                    .map_err(|error| NetError::Transport(error.to_string()));
+                let _ = reply.send(result);
+            }
+            Command::Publish(bytes, reply) => {
+                let _ = reply.send(self.publish(bytes));
+            }
+            Command::Request {
+                peer,
+                request,
+                reply,
+            } => {
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_request(&peer, Ok(request));
+                self.pending.insert(id, (peer, reply));
+            }
+        }
+    }
+
+    fn publish(&mut self, bytes: Vec<u8>) -> Result<(), NetError> {
+        let max = self.limits.max_message_bytes;
+        if bytes.len() > max {
+            return Err(NetError::TransactionTooLarge {
+                size: bytes.len(),
+                max,
+            });
+        }
+        let topic = self.topic.clone();
+        match self.swarm.behaviour_mut().gossipsub.publish(topic, bytes) {
+            Ok(_) => Ok(()),
+            Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => Err(NetError::NoGossipPeers),
+            Err(gossipsub::PublishError::Duplicate) => Err(NetError::DuplicateTransaction),
+            Err(error) => Err(NetError::Publish(error.to_string())),
+        }
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(event)) => self.on_gossip(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                // Kademlia only learns dialable addresses from outbound connections; a peer
+                // that dialled us is reachable at the listen addresses it announces.
+                for address in info.listen_addrs {
+                    self.swarm
+                        .behaviour_mut()
+                        .kademlia
+                        .add_address(&peer_id, address);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Kademlia(kad::Event::RoutingUpdated {
+                peer,
+                addresses,
+                ..
+            })) => self.maybe_connect(peer, addresses.first().clone()),
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } if num_established.get() == 1 => {
+                self.emit(NetEvent::PeerConnected(peer_id));
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.rate.forget(&peer_id);
+                self.emit(NetEvent::PeerDisconnected(peer_id));
+            }
+            _ => {}
+        }
+    }
+
+    /// Dials a peer Kademlia found while the node has fewer connections than it aims for.
+    fn maybe_connect(&mut self, peer: PeerId, address: Multiaddr) {
+        let connected = self.swarm.connected_peers().count() as u32;
+        if connected >= self.limits.target_peers
+            || self.swarm.is_connected(&peer)
+            || self.bans.contains_key(&peer)
+        {
+            return;
+        }
+        let address = match split_peer_id(&address) {
+            Some(_) => address,
+            None => address.with(Protocol::P2p(peer)),
+        };
+        if let Err(error) = self.swarm.dial(address) {
+            tracing::debug!(%peer, %error, "cannot dial discovered peer");
+        }
+    }
+
+    fn on_gossip(&mut self, event: gossipsub::Event) {
+        let gossipsub::Event::Message {
+            propagation_source,
+            message_id,
+            message,
+        } = event
+        else {
+            return;
+        };
+        let verdict = if message.topic != self.topic {
+            Verdict::Ignore
+        } else if message.data.len() > self.limits.max_message_bytes {
+            Verdict::Reject
+        } else {
+            self.validator.validate(&message.data)
+        };
+        let acceptance = match verdict {
+            Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+            Verdict::Reject => gossipsub::MessageAcceptance::Reject,
+            Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&message_id, &propagation_source, acceptance);
+        if verdict == Verdict::Accept {
+            self.emit(NetEvent::Transaction {
+                source: propagation_source,
+                bytes: message.data,
+            });
+        }
+    }
+
+    fn on_sync(&mut self, event: request_response::Event<Inbound, Response>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => match request {
+                Ok(request) => self.serve(peer, request, channel),
+                // Dropping the channel closes the stream unanswered.
+                Err(error) => self.ban(peer, format!("sent a malformed sync request: {error}")),
+            },
+            request_response::Event::Message {
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let Some((_, reply)) = self.pending.remove(&request_id) {
+                    let _ = reply.send(Ok(response));
+                }
+            }
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                let Some((peer, reply)) = self.pending.remove(&request_id) else {
+                    return;
+                };
+                let error = match error {
+                    OutboundFailure::DialFailure => SyncError::Unreachable { peer },
+                    OutboundFailure::Timeout => SyncError::Timeout { peer },
+                    OutboundFailure::ConnectionClosed => SyncError::ConnectionClosed { peer },
+                    OutboundFailure::UnsupportedProtocols => {
+                        SyncError::UnsupportedProtocol { peer }
+                    }
+                    OutboundFailure::Io(error) if error.kind() == io::ErrorKind::InvalidData => {
+                        self.ban(peer, format!("sent a malformed sync response: {error}"));
+                        SyncError::MalformedResponse {
+                            peer,
+                            reason: error.to_string(),
+                        }
+                    }
+                    OutboundFailure::Io(error) => SyncError::Io {
+                        peer,
+                        reason: error.to_string(),
+                    },
+                };
+                let _ = reply.send(Err(error));
+            }
+            _ => {}
+        }
+    }
+
+    fn serve(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
+        if !self.rate.admit(peer, Instant::now()) {
+            let refusal = Response::Refused(Refusal::RateLimited);
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .sync
+                .send_response(channel, refusal);
+            return;
+        }
+        match request {
+            Request::Status => {
+                let status = Response::Status(self.source.status());
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, status);
+            }
+            Request::Blocks { from, max } => {
+                let source = self.source.clone();
+                let served = self.served_sender.clone();
+                let (max_blocks, max_bytes) = (
+                    self.limits.max_blocks_per_response,
+                    self.limits.max_response_bytes,
+                );
+                tokio::task::spawn_blocking(move || {
+                    let blocks = serve_blocks(source.as_ref(), from, max, max_blocks, max_bytes);
+                    let _ = served.send((channel, Response::Blocks(blocks)));
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Discovery and transaction gossip.
+
+use crate::support::{NodeSpec, publish_when_subscribed, wait_connected};
+use vnt_net::Limits;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_bootstrapped_to_one_bootnode_find_each_other_and_gossip_reaches_all() {
+    let mut a = NodeSpec::new(&[]).start().await;
+    let mut b = NodeSpec::new(&[&a]).start().await;
+    let c = NodeSpec::new(&[&a]).start().await;
+
+    wait_connected(
+        &b,
+        c.peer_id(),
+        "B discovers and connects to C through Kademlia",
+    )
+    .await;
+    wait_connected(&c, b.peer_id(), "C sees the connection from B").await;
+
+    publish_when_subscribed(&c, b"transfer 1").await;
+    a.receive_transaction(b"transfer 1").await;
+    b.receive_transaction(b"transfer 1").await;
+    assert!(
+        c.validator.seen.lock().unwrap().is_empty(),
+        "the publisher does not judge its own transaction"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_transaction_stops_at_the_first_hop() {
+    // A line X - A - Y: X and Y accept a single connection each, so everything Y receives
+    // from X passes through A.
+    let single = Limits {
+        max_peers: 1,
+        ..Limits::default()
+    };
+    let mut a = NodeSpec::new(&[]).start().await;
+    let x = NodeSpec::new(&[&a]).limits(single.clone()).start().await;
+    let mut y = NodeSpec::new(&[&a]).limits(single).start().await;
+    wait_connected(&a, x.peer_id(), "X connects to A").await;
+    wait_connected(&a, y.peer_id(), "Y connects to A").await;
+
+    publish_when_subscribed(&x, b"bad signature").await;
+    crate::support::eventually("A judges the bad transaction", || async {
+        a.validator.saw(b"bad signature").then_some(())
+    })
+    .await;
+
+    // A's own transaction travels the same A-to-Y stream after anything A forwarded before,
+    // so once Y has it, a forwarded bad transaction would already have reached Y's validator.
+    publish_when_subscribed(&a, b"good transfer").await;
+    y.receive_transaction(b"good transfer").await;
+
+    assert!(
+        !y.validator.saw(b"bad signature"),
+        "A forwarded a rejected transaction"
+    );
+    assert!(!a.drain_transactions().contains(&b"bad signature".to_vec()));
+    assert!(!y.drain_transactions().contains(&b"bad signature".to_vec()));
+    let y_peers = y.handle.connected_peers().await.unwrap();
+    assert_eq!(
+        y_peers,
+        vec![a.peer_id()],
+        "Y must only be connected to A for this test to mean anything"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_transaction_is_refused_before_it_is_sent() {
+    let limits = Limits {
+        max_message_bytes: 100,
+        ..Limits::default()
+    };
+    let node = NodeSpec::new(&[]).limits(limits).start().await;
+    match node.handle.publish_transaction(vec![0; 101]).await {
+        Err(vnt_net::NetError::TransactionTooLarge {
+            size: 101,
+            max: 100,
+        }) => {}
+        other => panic!("expected TransactionTooLarge, got {other:?}"),
+    }
+}

@@ -1,0 +1,340 @@
+//! Fixtures shared by the integration tests: an in-memory finalized chain, a validator that
+//! remembers what it judged, in-process nodes on 127.0.0.1, deadline-bounded polling, and a
+//! rogue client that writes raw bytes on the sync protocol.
+
+use std::{
+    future::Future,
+    io,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use libp2p::{
+    StreamProtocol, Swarm, SwarmBuilder,
+    futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt},
+    noise,
+    request_response::{self, ProtocolSupport},
+    swarm::SwarmEvent,
+    tcp, yamux,
+};
+use tokio::sync::mpsc;
+use vnt_net::{
+    ChainStatus, Limits, Multiaddr, NetConfig, NetEvent, NetHandle, Network, PeerId, SyncSource,
+    Verdict, sync_protocol,
+};
+
+pub const CHAIN_ID: u64 = 7;
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A finalized chain of opaque blocks; block `h` is `h` as 8 bytes followed by `pad` bytes.
+pub struct MemoryChain {
+    pub blocks: Vec<Vec<u8>>,
+}
+
+impl MemoryChain {
+    pub fn new(count: u64, pad: usize) -> Self {
+        Self {
+            blocks: (0..count).map(|height| block_at(height, pad)).collect(),
+        }
+    }
+}
+
+pub fn block_at(height: u64, pad: usize) -> Vec<u8> {
+    let mut block = height.to_be_bytes().to_vec();
+    block.resize(8 + pad, height as u8);
+    block
+}
+
+pub fn hash_of_height(height: u64) -> [u8; 32] {
+    let mut hash = [0xAB; 32];
+    hash[..8].copy_from_slice(&height.to_be_bytes());
+    hash
+}
+
+impl SyncSource for MemoryChain {
+    fn status(&self) -> ChainStatus {
+        let height = self.blocks.len().saturating_sub(1) as u64;
+        ChainStatus {
+            height,
+            hash: hash_of_height(height),
+        }
+    }
+
+    fn block(&self, height: u64) -> Option<Vec<u8>> {
+        self.blocks.get(usize::try_from(height).ok()?).cloned()
+    }
+}
+
+/// Accepts every transaction except those starting with `bad`, and remembers what it saw.
+#[derive(Clone, Default)]
+pub struct RecordingValidator {
+    pub seen: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl RecordingValidator {
+    pub fn saw(&self, transaction: &[u8]) -> bool {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|seen| seen == transaction)
+    }
+}
+
+impl vnt_net::TransactionValidator for RecordingValidator {
+    fn validate(&self, transaction: &[u8]) -> Verdict {
+        self.seen.lock().unwrap().push(transaction.to_vec());
+        if transaction.starts_with(b"bad") {
+            Verdict::Reject
+        } else {
+            Verdict::Accept
+        }
+    }
+}
+
+pub struct Node {
+    pub handle: NetHandle,
+    pub events: mpsc::Receiver<NetEvent>,
+    pub validator: RecordingValidator,
+    pub address: Multiaddr,
+}
+
+impl Node {
+    pub fn peer_id(&self) -> PeerId {
+        self.handle.local_peer_id()
+    }
+
+    /// Waits for an accepted transaction event carrying `bytes`; panics at the deadline.
+    pub async fn receive_transaction(&mut self, bytes: &[u8]) -> PeerId {
+        let wait = async {
+            while let Some(event) = self.events.recv().await {
+                if let NetEvent::Transaction { source, bytes: got } = event
+                    && got == bytes
+                {
+                    return source;
+                }
+            }
+            panic!("event stream ended");
+        };
+        tokio::time::timeout(DEADLINE, wait)
+            .await
+            .unwrap_or_else(|_| panic!("transaction {bytes:?} did not arrive"))
+    }
+
+    /// Transactions delivered so far, without waiting.
+    pub fn drain_transactions(&mut self) -> Vec<Vec<u8>> {
+        let mut delivered = Vec::new();
+        while let Ok(event) = self.events.try_recv() {
+            if let NetEvent::Transaction { bytes, .. } = event {
+                delivered.push(bytes);
+            }
+        }
+        delivered
+    }
+}
+
+pub struct NodeSpec {
+    pub bootnodes: Vec<Multiaddr>,
+    pub chain: MemoryChain,
+    pub limits: Limits,
+}
+
+impl NodeSpec {
+    pub fn new(bootnodes: &[&Node]) -> Self {
+        Self {
+            bootnodes: bootnodes.iter().map(|node| node.address.clone()).collect(),
+            chain: MemoryChain::new(1, 0),
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn chain(mut self, chain: MemoryChain) -> Self {
+        self.chain = chain;
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub async fn start(self) -> Node {
+        let mut config = NetConfig::new(CHAIN_ID, NetConfig::generate_identity());
+        config.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+        config.bootnodes = self.bootnodes;
+        config.discovery_interval = Duration::from_millis(500);
+        config.limits = self.limits;
+        let validator = RecordingValidator::default();
+        let (handle, events) =
+            Network::start(config, Arc::new(self.chain), Arc::new(validator.clone()))
+                .await
+                .expect("node starts");
+        let address = handle.listen_addrs().await.unwrap().remove(0);
+        Node {
+            handle,
+            events,
+            validator,
+            address,
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, panicking with `what` at the deadline.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let poll = async {
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(DEADLINE, poll)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting until {what}"))
+}
+
+pub async fn wait_connected(node: &Node, peer: PeerId, what: &str) {
+    eventually(what, || async {
+        let peers = node.handle.connected_peers().await.unwrap();
+        peers.contains(&peer).then_some(())
+    })
+    .await
+}
+
+/// Publishes once some peer subscribes to the topic (publishing earlier has no one to go to).
+pub async fn publish_when_subscribed(node: &Node, transaction: &[u8]) {
+    eventually("a gossip peer subscribes", || async {
+        match node.handle.publish_transaction(transaction.to_vec()).await {
+            Ok(()) => Some(()),
+            Err(vnt_net::NetError::NoGossipPeers) => None,
+            Err(error) => panic!("publish failed: {error}"),
+        }
+    })
+    .await
+}
+
+/// Writes whatever bytes it is given as a sync request and reads the raw reply.
+#[derive(Clone)]
+pub struct RawCodec;
+
+#[async_trait]
+impl request_response::Codec for RawCodec {
+    type Protocol = StreamProtocol;
+    type Request = Vec<u8>;
+    type Response = Vec<u8>;
+
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        let mut bytes = Vec::new();
+        io.take(1 << 20).read_to_end(&mut bytes).await?;
+        Ok(bytes)
+    }
+
+    async fn read_response<T>(&mut self, p: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        self.read_request(p, io).await
+    }
+
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        r: Vec<u8>,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        io.write_all(&r).await
+    }
+
+    async fn write_response<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        r: Vec<u8>,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        io.write_all(&r).await
+    }
+}
+
+/// A bare libp2p client speaking only the sync protocol, with no validation of its own.
+pub struct RogueClient {
+    swarm: Swarm<request_response::Behaviour<RawCodec>>,
+}
+
+impl RogueClient {
+    pub fn new() -> Self {
+        let swarm = SwarmBuilder::with_new_identity()
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default(),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .unwrap()
+            .with_behaviour(|_| {
+                request_response::Behaviour::with_codec(
+                    RawCodec,
+                    [(sync_protocol(CHAIN_ID), ProtocolSupport::Outbound)],
+                    request_response::Config::default(),
+                )
+            })
+            .unwrap()
+            .build();
+        Self { swarm }
+    }
+
+    pub fn peer_id(&self) -> PeerId {
+        *self.swarm.local_peer_id()
+    }
+
+    /// Sends `bytes` to the node at `address` and returns its raw reply or the failure.
+    pub async fn send(&mut self, target: &Node, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+        let mut transport = target.address.clone();
+        transport.pop();
+        #[allow(deprecated)]
+        self.swarm
+            .behaviour_mut()
+            .add_address(&target.peer_id(), transport);
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .send_request(&target.peer_id(), bytes);
+        let wait = async {
+            loop {
+                if let SwarmEvent::Behaviour(event) = self.swarm.select_next_some().await {
+                    match event {
+                        request_response::Event::Message {
+                            message:
+                                request_response::Message::Response {
+                                    request_id,
+                                    response,
+                                },
+                            ..
+                        } if request_id == id => return Ok(response),
+                        request_response::Event::OutboundFailure {
+                            request_id, error, ..
+                        } if request_id == id => return Err(error.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(DEADLINE, wait)
+            .await
+            .expect("rogue request settles before the deadline")
+    }
+}

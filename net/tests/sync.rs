@@ -1,0 +1,128 @@
+//! Serving finalized blocks: status, ranges and their caps, rate limits, malformed requests.
+
+use libp2p::futures::future::join_all;
+use vnt_net::{Limits, NetEvent, SyncError};
+
+use crate::support::{
+    MemoryChain, NodeSpec, RogueClient, block_at, eventually, hash_of_height, wait_connected,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_serves_status_and_ranges_capped_by_count_bytes_and_head() {
+    // 50 blocks of 8 + 92 = 100 bytes; a response holds 5 header bytes plus 104 per block, so
+    // 1000 bytes fit nine blocks.
+    let limits = Limits {
+        max_blocks_per_response: 16,
+        max_response_bytes: 1000,
+        ..Limits::default()
+    };
+    let a = NodeSpec::new(&[])
+        .chain(MemoryChain::new(50, 92))
+        .limits(limits)
+        .start()
+        .await;
+    let b = NodeSpec::new(&[&a]).start().await;
+    wait_connected(&b, a.peer_id(), "B connects to A").await;
+    let peer = a.peer_id();
+
+    let status = b.handle.status(peer).await.unwrap();
+    assert_eq!(status.height, 49);
+    assert_eq!(status.hash, hash_of_height(49));
+
+    let first = b.handle.blocks(peer, 0, 5).await.unwrap();
+    assert_eq!(first, (0..5).map(|h| block_at(h, 92)).collect::<Vec<_>>());
+
+    let by_bytes = b.handle.blocks(peer, 10, 100).await.unwrap();
+    assert_eq!(
+        by_bytes,
+        (10..19).map(|h| block_at(h, 92)).collect::<Vec<_>>()
+    );
+
+    let tail = b.handle.blocks(peer, 47, 5).await.unwrap();
+    assert_eq!(tail, (47..50).map(|h| block_at(h, 92)).collect::<Vec<_>>());
+
+    assert!(b.handle.blocks(peer, 50, 5).await.unwrap().is_empty());
+    assert!(b.handle.blocks(peer, u64::MAX, 5).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_count_cap_applies_when_bytes_allow_more() {
+    let limits = Limits {
+        max_blocks_per_response: 16,
+        ..Limits::default()
+    };
+    let a = NodeSpec::new(&[])
+        .chain(MemoryChain::new(100, 0))
+        .limits(limits)
+        .start()
+        .await;
+    let b = NodeSpec::new(&[&a]).start().await;
+    wait_connected(&b, a.peer_id(), "B connects to A").await;
+    let blocks = b.handle.blocks(a.peer_id(), 3, 100).await.unwrap();
+    assert_eq!(blocks, (3..19).map(|h| block_at(h, 0)).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_sync_bytes_get_the_sender_banned_and_others_are_still_served() {
+    let mut a = NodeSpec::new(&[])
+        .chain(MemoryChain::new(10, 0))
+        .start()
+        .await;
+    let b = NodeSpec::new(&[&a]).start().await;
+    wait_connected(&b, a.peer_id(), "B connects to A").await;
+
+    let mut rogue = RogueClient::new();
+    let reply = rogue.send(&a, vec![0xFF, 1, 2, 3]).await;
+    // The node closes the stream without a response (the raw client reads that as no bytes).
+    assert!(
+        reply.is_err() || matches!(&reply, Ok(bytes) if bytes.is_empty()),
+        "a malformed request got an answer: {reply:?}"
+    );
+    let banned = eventually("A bans the rogue client", || {
+        let event = a.events.try_recv().ok();
+        async move {
+            match event {
+                Some(NetEvent::PeerBanned { peer, reason }) => Some((peer, reason)),
+                _ => None,
+            }
+        }
+    })
+    .await;
+    assert_eq!(banned.0, rogue.peer_id());
+    assert!(
+        banned.1.contains("unknown message tag 0xff"),
+        "reason: {}",
+        banned.1
+    );
+
+    // A well-formed request from the banned client is turned away too.
+    let valid = vnt_net::SyncRequest::Status.encode();
+    assert!(rogue.send(&a, valid).await.is_err());
+
+    let status = b.handle.status(a.peer_id()).await.unwrap();
+    assert_eq!(status.height, 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_over_its_request_rate_is_refused_by_name() {
+    let limits = Limits {
+        requests_per_second: 2,
+        ..Limits::default()
+    };
+    let a = NodeSpec::new(&[]).limits(limits).start().await;
+    let b = NodeSpec::new(&[&a]).start().await;
+    wait_connected(&b, a.peer_id(), "B connects to A").await;
+    let peer = a.peer_id();
+    let answers = join_all((0..8).map(|_| b.handle.status(peer))).await;
+    let served = answers.iter().filter(|answer| answer.is_ok()).count();
+    let refused = answers
+        .iter()
+        .filter(|answer| matches!(answer, Err(SyncError::RateLimited { peer: p }) if *p == peer))
+        .count();
+    assert!(served >= 2, "the burst of two must be served: {answers:?}");
+    assert!(
+        refused >= 1,
+        "eight requests at once exceed two a second: {answers:?}"
+    );
+    assert_eq!(served + refused, 8, "{answers:?}");
+}
