@@ -81,7 +81,11 @@ fn build_behaviour(
     ));
 
     let mut kad_config = kad::Config::new(kademlia_protocol(config.chain_id));
+    // The driver runs its own lookups on `discovery_interval`.
     kad_config.set_periodic_bootstrap_interval(None);
+    // The network stores no records; leaving inbound PUTs unfiltered would let any peer fill
+    // this node's memory store.
+    kad_config.set_record_filtering(kad::StoreInserts::FilterBoth);
     let mut kademlia =
         kad::Behaviour::with_config(local, kad::store::MemoryStore::new(local), kad_config);
     // Without a confirmed public address libp2p would keep kad in client mode, and nodes on a

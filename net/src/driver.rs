@@ -35,6 +35,10 @@ use crate::{
     },
 };
 
+/// Listen addresses taken from one peer's identify message; more is either a misconfigured
+/// node or a peer trying to fill the routing table with junk.
+const MAX_ADDRESSES_PER_PEER: usize = 8;
+
 type ServedResponse = (ResponseChannel<Response>, Response);
 
 pub(crate) struct Driver {
@@ -165,6 +169,9 @@ impl Driver {
             Command::ConnectedPeers(reply) => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
             }
+            Command::GossipScore(peer, reply) => {
+                let _ = reply.send(self.swarm.behaviour().gossipsub.peer_score(&peer));
+            }
             Command::Dial(address, reply) => {
                 let result = self
                     .swarm
@@ -218,7 +225,7 @@ impl Driver {
             })) => {
                 // Kademlia only learns dialable addresses from outbound connections; a peer
                 // that dialled us is reachable at the listen addresses it announces.
-                for address in info.listen_addrs {
+                for address in info.listen_addrs.into_iter().take(MAX_ADDRESSES_PER_PEER) {
                     self.swarm
                         .behaviour_mut()
                         .kademlia

@@ -50,6 +50,7 @@ pub(crate) enum Command {
         reply: oneshot::Sender<Result<Response, SyncError>>,
     },
     Dial(Multiaddr, oneshot::Sender<Result<(), NetError>>),
+    GossipScore(PeerId, oneshot::Sender<Option<f64>>),
 }
 
 /// Entry point of the crate.
@@ -133,6 +134,12 @@ impl NetHandle {
     /// Dials an address (which may name the peer with `/p2p/<id>`).
     pub async fn dial(&self, address: Multiaddr) -> Result<(), NetError> {
         self.ask(|reply| Command::Dial(address, reply)).await?
+    }
+
+    /// This node's gossip score for `peer` (`None` if the peer is unknown to gossip). Below
+    /// -80 the node ignores the peer's gossip; each rejected transaction costs 1000.
+    pub async fn gossip_score(&self, peer: PeerId) -> Result<Option<f64>, NetError> {
+        self.ask(|reply| Command::GossipScore(peer, reply)).await
     }
 
     /// Gossips a transaction to the chain's topic. The node's own validator is not consulted:

@@ -55,6 +55,11 @@ async fn a_rejected_transaction_stops_at_the_first_hop() {
         !y.validator.saw(b"bad signature"),
         "A forwarded a rejected transaction"
     );
+    let score = a.handle.gossip_score(x.peer_id()).await.unwrap().unwrap();
+    assert!(
+        score < -80.0,
+        "X's gossip score at A is {score}, not graylisted"
+    );
     assert!(!a.drain_transactions().contains(&b"bad signature".to_vec()));
     assert!(!y.drain_transactions().contains(&b"bad signature".to_vec()));
     let y_peers = y.handle.connected_peers().await.unwrap();

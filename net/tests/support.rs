@@ -338,3 +338,53 @@ impl RogueClient {
             .expect("rogue request settles before the deadline")
     }
 }
+
+/// A peer that answers every sync request with the same fixed bytes, valid or not.
+pub struct RogueServer {
+    pub peer_id: PeerId,
+    pub address: Multiaddr,
+}
+
+impl RogueServer {
+    pub async fn spawn(reply: Vec<u8>) -> Self {
+        let mut swarm = SwarmBuilder::with_new_identity()
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default(),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .unwrap()
+            .with_behaviour(|_| {
+                request_response::Behaviour::with_codec(
+                    RawCodec,
+                    [(sync_protocol(CHAIN_ID), ProtocolSupport::Full)],
+                    request_response::Config::default(),
+                )
+            })
+            .unwrap()
+            .build();
+        swarm
+            .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+            .unwrap();
+        let peer_id = *swarm.local_peer_id();
+        let address = loop {
+            if let SwarmEvent::NewListenAddr { address, .. } = swarm.select_next_some().await {
+                break address.with(libp2p::multiaddr::Protocol::P2p(peer_id));
+            }
+        };
+        // Runs until the test's runtime shuts down.
+        tokio::spawn(async move {
+            loop {
+                if let SwarmEvent::Behaviour(request_response::Event::Message {
+                    message: request_response::Message::Request { channel, .. },
+                    ..
+                }) = swarm.select_next_some().await
+                {
+                    let _ = swarm.behaviour_mut().send_response(channel, reply.clone());
+                }
+            }
+        });
+        Self { peer_id, address }
+    }
+}

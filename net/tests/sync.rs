@@ -4,7 +4,8 @@ use libp2p::futures::future::join_all;
 use vnt_net::{Limits, NetEvent, SyncError};
 
 use crate::support::{
-    MemoryChain, NodeSpec, RogueClient, block_at, eventually, hash_of_height, wait_connected,
+    MemoryChain, NodeSpec, RogueClient, RogueServer, block_at, eventually, hash_of_height,
+    wait_connected,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,4 +126,63 @@ async fn a_peer_over_its_request_rate_is_refused_by_name() {
         "eight requests at once exceed two a second: {answers:?}"
     );
     assert_eq!(served + refused, 8, "{answers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_oversized_and_overfull_responses_are_named_errors() {
+    let limits = Limits {
+        max_response_bytes: 1000,
+        ..Limits::default()
+    };
+    let mut b = NodeSpec::new(&[]).limits(limits).start().await;
+
+    let garbage = RogueServer::spawn(vec![0xEE, 0, 0]).await;
+    b.handle.dial(garbage.address.clone()).await.unwrap();
+    wait_connected(&b, garbage.peer_id, "B connects to the garbage server").await;
+    match b.handle.status(garbage.peer_id).await {
+        Err(SyncError::MalformedResponse { peer, reason }) => {
+            assert_eq!(peer, garbage.peer_id);
+            assert!(reason.contains("unknown message tag 0xee"), "{reason}");
+        }
+        other => panic!("expected MalformedResponse, got {other:?}"),
+    }
+    let banned = eventually("B bans the garbage server", || {
+        let event = b.events.try_recv().ok();
+        async move {
+            match event {
+                Some(NetEvent::PeerBanned { peer, .. }) => Some(peer),
+                _ => None,
+            }
+        }
+    })
+    .await;
+    assert_eq!(banned, garbage.peer_id);
+
+    let huge = vnt_net::SyncResponse::Blocks(vec![vec![0; 2000]]).encode();
+    let oversized = RogueServer::spawn(huge).await;
+    b.handle.dial(oversized.address.clone()).await.unwrap();
+    wait_connected(&b, oversized.peer_id, "B connects to the oversized server").await;
+    match b.handle.blocks(oversized.peer_id, 0, 1).await {
+        Err(SyncError::MalformedResponse { reason, .. }) => {
+            assert!(reason.contains("longer than 1000 bytes"), "{reason}");
+        }
+        other => panic!("expected MalformedResponse, got {other:?}"),
+    }
+
+    let three = vnt_net::SyncResponse::Blocks(vec![vec![1], vec![2], vec![3]]).encode();
+    let overfull = RogueServer::spawn(three).await;
+    b.handle.dial(overfull.address.clone()).await.unwrap();
+    wait_connected(&b, overfull.peer_id, "B connects to the overfull server").await;
+    match b.handle.blocks(overfull.peer_id, 0, 2).await {
+        Err(SyncError::TooManyBlocks {
+            asked: 2, got: 3, ..
+        }) => {}
+        other => panic!("expected TooManyBlocks, got {other:?}"),
+    }
+    match b.handle.status(overfull.peer_id).await {
+        Err(SyncError::WrongResponseKind {
+            asked: "status", ..
+        }) => {}
+        other => panic!("expected WrongResponseKind, got {other:?}"),
+    }
 }
