@@ -25,6 +25,14 @@ pub fn transaction_topic(chain_id: u64) -> gossipsub::IdentTopic {
     gossipsub::IdentTopic::new(format!("/vnt/{chain_id}/tx/1"))
 }
 
+/// Gossip room for finalized blocks; one per chain.
+pub fn block_topic(chain_id: u64) -> gossipsub::IdentTopic {
+    gossipsub::IdentTopic::new(format!("/vnt/{chain_id}/block/1"))
+}
+
+/// Room for the protobuf envelope, signature and key around a gossiped payload.
+const GOSSIP_ENVELOPE_BYTES: usize = 1024;
+
 /// Request-response protocol serving chain status and finalized blocks.
 pub fn sync_protocol(chain_id: u64) -> StreamProtocol {
     StreamProtocol::try_from_owned(format!("/vnt/{chain_id}/sync/1")).expect("starts with a slash")
@@ -116,13 +124,25 @@ fn build_gossipsub(
     config: &NetConfig,
     keypair: &libp2p::identity::Keypair,
 ) -> Result<gossipsub::Behaviour, NetError> {
+    let limits = &config.limits;
+    let transactions = transaction_topic(config.chain_id);
+    let blocks = block_topic(config.chain_id);
     let gossip_config = gossipsub::ConfigBuilder::default()
-        // Room for the protobuf envelope, signature and key around the transaction itself.
-        .max_transmit_size(config.limits.max_message_bytes + 1024)
+        .max_transmit_size(
+            limits.max_message_bytes.max(limits.max_block_bytes) + GOSSIP_ENVELOPE_BYTES,
+        )
+        .max_transmit_size_for_topic(
+            limits.max_message_bytes + GOSSIP_ENVELOPE_BYTES,
+            transactions.hash(),
+        )
+        .max_transmit_size_for_topic(
+            limits.max_block_bytes + GOSSIP_ENVELOPE_BYTES,
+            blocks.hash(),
+        )
         // Hold each message until the node's validator has judged it.
         .validate_messages()
         .validation_mode(gossipsub::ValidationMode::Strict)
-        // The same transaction from two senders is one message.
+        // The same transaction or block from two senders is one message.
         .message_id_fn(|message: &gossipsub::Message| {
             gossipsub::MessageId::from(Sha256::digest(&message.data).to_vec())
         })
@@ -134,7 +154,6 @@ fn build_gossipsub(
     )
     .map_err(|error| NetError::Transport(format!("gossipsub: {error}")))?;
 
-    let topic = transaction_topic(config.chain_id);
     let mut score = gossipsub::PeerScoreParams {
         // Many nodes share one address on a devnet or behind one NAT; that is not Sybil evidence
         // on loopback.
@@ -144,26 +163,32 @@ fn build_gossipsub(
         ]),
         ..Default::default()
     };
-    score.topics.insert(
-        topic.hash(),
-        gossipsub::TopicScoreParams {
-            topic_weight: 1.0,
-            // Transactions are bursty; a quiet mesh peer is not at fault, so delivery-rate
-            // penalties stay off and only invalid messages cost score.
-            mesh_message_deliveries_weight: 0.0,
-            mesh_failure_penalty_weight: 0.0,
-            // One rejected transaction puts the sender below the graylist threshold (-80);
-            // the count decays by a tenth a second, so it recovers after a dozen seconds.
-            invalid_message_deliveries_weight: -1000.0,
-            invalid_message_deliveries_decay: 0.9,
-            ..Default::default()
-        },
-    );
+    for topic in [&transactions, &blocks] {
+        score.topics.insert(topic.hash(), topic_score());
+    }
     gossipsub
         .with_peer_score(score, gossipsub::PeerScoreThresholds::default())
         .map_err(|error| NetError::Transport(format!("gossipsub scoring: {error}")))?;
-    gossipsub
-        .subscribe(&topic)
-        .map_err(|error| NetError::Transport(format!("gossipsub subscribe: {error}")))?;
+    for topic in [&transactions, &blocks] {
+        gossipsub
+            .subscribe(topic)
+            .map_err(|error| NetError::Transport(format!("gossipsub subscribe: {error}")))?;
+    }
     Ok(gossipsub)
+}
+
+fn topic_score() -> gossipsub::TopicScoreParams {
+    gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        // Transactions are bursty and blocks come once per height; a quiet mesh peer is
+        // not at fault, so delivery-rate penalties stay off and only invalid messages
+        // cost score.
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        // One rejected message puts the sender below the graylist threshold (-80);
+        // the count decays by a tenth a second, so it recovers after a dozen seconds.
+        invalid_message_deliveries_weight: -1000.0,
+        invalid_message_deliveries_decay: 0.9,
+        ..Default::default()
+    }
 }

@@ -32,6 +32,8 @@ pub struct NetConfig {
 pub struct Limits {
     /// Largest transaction accepted on gossip (bytes).
     pub max_message_bytes: usize,
+    /// Largest finalized block accepted on gossip (bytes).
+    pub max_block_bytes: usize,
     /// Largest encoded sync response served or accepted (bytes). It must exceed the largest
     /// block, or that block cannot be served.
     pub max_response_bytes: usize,
@@ -53,6 +55,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_message_bytes: 128 * 1024,
+            max_block_bytes: 4 * 1024 * 1024,
             max_response_bytes: 8 * 1024 * 1024,
             max_blocks_per_response: 128,
             requests_per_second: 20,

@@ -22,11 +22,11 @@ use libp2p::{
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    SyncSource, TransactionValidator, Verdict,
-    behaviour::{Behaviour, BehaviourEvent, transaction_topic},
+    GossipValidator, SyncSource, Verdict,
+    behaviour::{Behaviour, BehaviourEvent, block_topic, transaction_topic},
     config::{Limits, NetConfig, split_peer_id},
     error::{NetError, SyncError},
-    handle::{Command, NetEvent},
+    handle::{Command, GossipKind, NetEvent},
     sync::{
         RateLimiter,
         codec::Inbound,
@@ -45,10 +45,11 @@ pub(crate) struct Driver {
     swarm: Swarm<Behaviour>,
     limits: Limits,
     discovery_interval: Duration,
-    topic: gossipsub::TopicHash,
+    transaction_topic: gossipsub::TopicHash,
+    block_topic: gossipsub::TopicHash,
     bootnodes: Vec<(PeerId, Multiaddr)>,
     source: Arc<dyn SyncSource>,
-    validator: Arc<dyn TransactionValidator>,
+    validator: Arc<dyn GossipValidator>,
     events: mpsc::Sender<NetEvent>,
     pending: HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, SyncError>>)>,
     rate: RateLimiter,
@@ -63,7 +64,7 @@ impl Driver {
         config: NetConfig,
         bootnodes: Vec<(PeerId, Multiaddr)>,
         source: Arc<dyn SyncSource>,
-        validator: Arc<dyn TransactionValidator>,
+        validator: Arc<dyn GossipValidator>,
         events: mpsc::Sender<NetEvent>,
     ) -> Self {
         let (served_sender, served) = mpsc::unbounded_channel();
@@ -72,7 +73,8 @@ impl Driver {
             rate: RateLimiter::new(config.limits.requests_per_second),
             limits: config.limits,
             discovery_interval: config.discovery_interval,
-            topic: transaction_topic(config.chain_id).hash(),
+            transaction_topic: transaction_topic(config.chain_id).hash(),
+            block_topic: block_topic(config.chain_id).hash(),
             bootnodes,
             source,
             validator,
@@ -179,8 +181,8 @@ impl Driver {
                     .map_err(|error| NetError::Transport(error.to_string()));
                 let _ = reply.send(result);
             }
-            Command::Publish(bytes, reply) => {
-                let _ = reply.send(self.publish(bytes));
+            Command::Publish(kind, bytes, reply) => {
+                let _ = reply.send(self.publish(kind, bytes));
             }
             Command::Request {
                 peer,
@@ -197,19 +199,22 @@ impl Driver {
         }
     }
 
-    fn publish(&mut self, bytes: Vec<u8>) -> Result<(), NetError> {
-        let max = self.limits.max_message_bytes;
-        if bytes.len() > max {
-            return Err(NetError::TransactionTooLarge {
-                size: bytes.len(),
-                max,
+    fn publish(&mut self, kind: GossipKind, bytes: Vec<u8>) -> Result<(), NetError> {
+        let (size, max) = (bytes.len(), self.max_gossip_bytes(kind));
+        if size > max {
+            return Err(match kind {
+                GossipKind::Transaction => NetError::TransactionTooLarge { size, max },
+                GossipKind::Block => NetError::BlockTooLarge { size, max },
             });
         }
-        let topic = self.topic.clone();
+        let topic = match kind {
+            GossipKind::Transaction => self.transaction_topic.clone(),
+            GossipKind::Block => self.block_topic.clone(),
+        };
         match self.swarm.behaviour_mut().gossipsub.publish(topic, bytes) {
             Ok(_) => Ok(()),
             Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => Err(NetError::NoGossipPeers),
-            Err(gossipsub::PublishError::Duplicate) => Err(NetError::DuplicateTransaction),
+            Err(gossipsub::PublishError::Duplicate) => Err(NetError::AlreadyPublished),
             Err(error) => Err(NetError::Publish(error.to_string())),
         }
     }
@@ -283,12 +288,18 @@ impl Driver {
         else {
             return;
         };
-        let verdict = if message.topic != self.topic {
-            Verdict::Ignore
-        } else if message.data.len() > self.limits.max_message_bytes {
-            Verdict::Reject
+        let kind = if message.topic == self.transaction_topic {
+            Some(GossipKind::Transaction)
+        } else if message.topic == self.block_topic {
+            Some(GossipKind::Block)
         } else {
-            self.validator.validate(&message.data)
+            None
+        };
+        let verdict = match kind {
+            None => Verdict::Ignore,
+            Some(kind) if message.data.len() > self.max_gossip_bytes(kind) => Verdict::Reject,
+            Some(GossipKind::Transaction) => self.validator.validate_transaction(&message.data),
+            Some(GossipKind::Block) => self.validator.validate_block(&message.data),
         };
         let acceptance = match verdict {
             Verdict::Accept => gossipsub::MessageAcceptance::Accept,
@@ -299,11 +310,22 @@ impl Driver {
             .behaviour_mut()
             .gossipsub
             .report_message_validation_result(&message_id, &propagation_source, acceptance);
-        if verdict == Verdict::Accept {
-            self.emit(NetEvent::Transaction {
-                source: propagation_source,
-                bytes: message.data,
-            });
+        let (source, bytes) = (propagation_source, message.data);
+        match (verdict, kind) {
+            (Verdict::Accept, Some(GossipKind::Transaction)) => {
+                self.emit(NetEvent::Transaction { source, bytes })
+            }
+            (Verdict::Accept, Some(GossipKind::Block)) => {
+                self.emit(NetEvent::Block { source, bytes })
+            }
+            _ => {}
+        }
+    }
+
+    fn max_gossip_bytes(&self, kind: GossipKind) -> usize {
+        match kind {
+            GossipKind::Transaction => self.limits.max_message_bytes,
+            GossipKind::Block => self.limits.max_block_bytes,
         }
     }
 

@@ -16,10 +16,12 @@ pub enum NetError {
     Stopped,
     #[error("transaction of {size} bytes exceeds the gossip limit of {max} bytes")]
     TransactionTooLarge { size: usize, max: usize },
-    #[error("no connected peer subscribes to the transaction topic yet")]
+    #[error("block of {size} bytes exceeds the gossip limit of {max} bytes")]
+    BlockTooLarge { size: usize, max: usize },
+    #[error("no connected peer subscribes to the topic yet")]
     NoGossipPeers,
-    #[error("this transaction was already published")]
-    DuplicateTransaction,
+    #[error("these bytes were already published")]
+    AlreadyPublished,
     #[error("gossip refused the transaction: {0}")]
     Publish(String),
 }

@@ -8,7 +8,7 @@ use libp2p::{Multiaddr, PeerId, futures::future::join_all, swarm::SwarmEvent};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    ChainStatus, SyncSource, TransactionValidator,
+    ChainStatus, GossipValidator, SyncSource,
     behaviour::build_swarm,
     config::NetConfig,
     driver::Driver,
@@ -31,6 +31,11 @@ pub enum NetEvent {
         source: PeerId,
         bytes: Vec<u8>,
     },
+    /// A gossiped finalized block the validator accepted (and that is now being forwarded).
+    Block {
+        source: PeerId,
+        bytes: Vec<u8>,
+    },
     PeerConnected(PeerId),
     PeerDisconnected(PeerId),
     /// A peer sent malformed protocol bytes and is disconnected for the ban duration.
@@ -40,10 +45,16 @@ pub enum NetEvent {
     },
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GossipKind {
+    Transaction,
+    Block,
+}
+
 pub(crate) enum Command {
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     ConnectedPeers(oneshot::Sender<Vec<PeerId>>),
-    Publish(Vec<u8>, oneshot::Sender<Result<(), NetError>>),
+    Publish(GossipKind, Vec<u8>, oneshot::Sender<Result<(), NetError>>),
     Request {
         peer: PeerId,
         request: Request,
@@ -62,7 +73,7 @@ impl Network {
     pub async fn start(
         config: NetConfig,
         source: Arc<dyn SyncSource>,
-        validator: Arc<dyn TransactionValidator>,
+        validator: Arc<dyn GossipValidator>,
     ) -> Result<(NetHandle, mpsc::Receiver<NetEvent>), NetError> {
         let bootnodes = config.bootnode_peers()?;
         let mut swarm = build_swarm(&config)?;
@@ -137,7 +148,7 @@ impl NetHandle {
     }
 
     /// This node's gossip score for `peer` (`None` if the peer is unknown to gossip). Below
-    /// -80 the node ignores the peer's gossip; each rejected transaction costs 1000.
+    /// -80 the node ignores the peer's gossip; each rejected message costs 1000.
     pub async fn gossip_score(&self, peer: PeerId) -> Result<Option<f64>, NetError> {
         self.ask(|reply| Command::GossipScore(peer, reply)).await
     }
@@ -145,7 +156,16 @@ impl NetHandle {
     /// Gossips a transaction to the chain's topic. The node's own validator is not consulted:
     /// the caller publishes what it already checked.
     pub async fn publish_transaction(&self, bytes: Vec<u8>) -> Result<(), NetError> {
-        self.ask(|reply| Command::Publish(bytes, reply)).await?
+        self.ask(|reply| Command::Publish(GossipKind::Transaction, bytes, reply))
+            .await?
+    }
+
+    /// Gossips a finalized block (as the node encodes it, with its proof of finality) to the
+    /// chain's block topic, so that peers at the head receive it without asking. Peers judge it
+    /// with [`crate::GossipValidator::validate_block`].
+    pub async fn publish_block(&self, bytes: Vec<u8>) -> Result<(), NetError> {
+        self.ask(|reply| Command::Publish(GossipKind::Block, bytes, reply))
+            .await?
     }
 
     /// Asks `peer` for its finalized head.

@@ -2,13 +2,13 @@
 //!
 //! Validators agree among themselves over consensus's own authenticated channels; everyone
 //! else (full nodes, late joiners, restarting validators catching up) meets here: transactions
-//! travel by gossip, peers find each other through Kademlia, and finalized blocks are served
-//! by height range to whoever is behind.
+//! and newly finalized blocks travel by gossip, peers find each other through Kademlia, and
+//! finalized blocks are served by height range to whoever is behind.
 //!
 //! The crate knows nothing of blocks or transactions: they are opaque bytes. The node plugs in
-//! at two traits, [`SyncSource`] (what it serves) and [`TransactionValidator`] (what gossip it
-//! lets through), starts the network with [`Network::start`], and then uses the returned
-//! [`NetHandle`] and [`NetEvent`] stream. [`follow::catch_up`] pulls the finalized chain from
+//! at two traits, [`SyncSource`] (what it serves) and [`GossipValidator`] (which gossiped
+//! transactions and blocks it lets through), starts the network with [`Network::start`], and
+//! then uses the returned [`NetHandle`] and [`NetEvent`] stream. [`follow::catch_up`] pulls the finalized chain from
 //! the best peer into a [`follow::BlockImporter`].
 //!
 //! ```no_run
@@ -37,10 +37,10 @@ mod handle;
 mod sync;
 mod traits;
 
-pub use behaviour::{sync_protocol, transaction_topic};
+pub use behaviour::{block_topic, sync_protocol, transaction_topic};
 pub use config::{Limits, NetConfig, peer_id_from_ed25519_public, peer_id_from_identity};
 pub use error::{FollowError, NetError, SyncError};
 pub use handle::{EVENT_CAPACITY, NetEvent, NetHandle, Network};
 pub use libp2p::{Multiaddr, PeerId};
 pub use sync::wire::{Request as SyncRequest, Response as SyncResponse, WireError};
-pub use traits::{ChainStatus, SyncSource, TransactionValidator, Verdict};
+pub use traits::{ChainStatus, GossipValidator, SyncSource, Verdict};

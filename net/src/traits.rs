@@ -1,7 +1,7 @@
 //! The two seams where the node plugs into the open network: what it serves to peers that sync
-//! ([`SyncSource`]) and what it thinks of a gossiped transaction ([`TransactionValidator`]).
-//! Both are called from the network task, so they must be quick: read finalized data from
-//! memory or a local store, check a transaction's encoding and signature.
+//! ([`SyncSource`]) and what it thinks of gossiped transactions and blocks
+//! ([`GossipValidator`]). Both are called from the network task, so they must be quick: read
+//! finalized data from memory or a local store, check an encoding, a signature, a certificate.
 
 pub use crate::sync::wire::ChainStatus;
 
@@ -26,16 +26,26 @@ pub enum Verdict {
     Ignore,
 }
 
-/// Judges gossiped transactions before they travel further.
-pub trait TransactionValidator: Send + Sync + 'static {
-    fn validate(&self, transaction: &[u8]) -> Verdict;
+/// Judges gossip before it travels further.
+pub trait GossipValidator: Send + Sync + 'static {
+    /// A transaction a peer relayed.
+    fn validate_transaction(&self, transaction: &[u8]) -> Verdict;
+
+    /// A finalized block a peer announced (with whatever proof of finality the node's block
+    /// encoding carries). The default ignores blocks: a node that does not check them neither
+    /// receives nor forwards them.
+    fn validate_block(&self, block: &[u8]) -> Verdict {
+        let _ = block;
+        Verdict::Ignore
+    }
 }
 
-impl<F> TransactionValidator for F
+/// A closure judges transactions; blocks are ignored.
+impl<F> GossipValidator for F
 where
     F: Fn(&[u8]) -> Verdict + Send + Sync + 'static,
 {
-    fn validate(&self, transaction: &[u8]) -> Verdict {
+    fn validate_transaction(&self, transaction: &[u8]) -> Verdict {
         self(transaction)
     }
 }

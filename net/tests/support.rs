@@ -66,7 +66,8 @@ impl SyncSource for MemoryChain {
     }
 }
 
-/// Accepts every transaction except those starting with `bad`, and remembers what it saw.
+/// Accepts every transaction and block except those starting with `bad`, and remembers what
+/// it saw (transactions and blocks alike).
 #[derive(Clone, Default)]
 pub struct RecordingValidator {
     pub seen: Arc<Mutex<Vec<Vec<u8>>>>,
@@ -82,14 +83,24 @@ impl RecordingValidator {
     }
 }
 
-impl vnt_net::TransactionValidator for RecordingValidator {
-    fn validate(&self, transaction: &[u8]) -> Verdict {
-        self.seen.lock().unwrap().push(transaction.to_vec());
-        if transaction.starts_with(b"bad") {
+impl RecordingValidator {
+    fn judge(&self, bytes: &[u8]) -> Verdict {
+        self.seen.lock().unwrap().push(bytes.to_vec());
+        if bytes.starts_with(b"bad") {
             Verdict::Reject
         } else {
             Verdict::Accept
         }
+    }
+}
+
+impl vnt_net::GossipValidator for RecordingValidator {
+    fn validate_transaction(&self, transaction: &[u8]) -> Verdict {
+        self.judge(transaction)
+    }
+
+    fn validate_block(&self, block: &[u8]) -> Verdict {
+        self.judge(block)
     }
 }
 
@@ -120,6 +131,23 @@ impl Node {
         tokio::time::timeout(DEADLINE, wait)
             .await
             .unwrap_or_else(|_| panic!("transaction {bytes:?} did not arrive"))
+    }
+
+    /// Waits for an accepted block event carrying `bytes`; panics at the deadline.
+    pub async fn receive_block(&mut self, bytes: &[u8]) -> PeerId {
+        let wait = async {
+            while let Some(event) = self.events.recv().await {
+                if let NetEvent::Block { source, bytes: got } = event
+                    && got == bytes
+                {
+                    return source;
+                }
+            }
+            panic!("event stream ended");
+        };
+        tokio::time::timeout(DEADLINE, wait)
+            .await
+            .unwrap_or_else(|_| panic!("block {bytes:?} did not arrive"))
     }
 
     /// Transactions delivered so far, without waiting.
