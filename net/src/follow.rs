@@ -42,53 +42,104 @@ pub struct CaughtUp {
     pub requests: u32,
 }
 
-/// Imports finalized blocks from the best connected peer until the node has that peer's head,
-/// asking once more for its status when the first head is reached (the chain moved meanwhile).
+/// Imports finalized blocks until the node has the head of the best connected peer, asking
+/// that peer once more for its status when the head is reached (the chain moved meanwhile).
+///
+/// Peers are tried from the highest head down: when one fails (it stops answering, serves
+/// nothing below the head it claims, or serves a block the importer refuses), the follower
+/// moves on to the next peer still ahead of the node. If every peer fails, the error of the
+/// first is returned. The request budget covers all peers together.
 pub async fn catch_up(
     network: &NetHandle,
     importer: &mut dyn BlockImporter,
     options: FollowOptions,
 ) -> Result<CaughtUp, FollowError> {
-    let (peer, status) = network
-        .best_peer()
+    let heads = network
+        .peer_heads()
         .await
-        .map_err(|_| FollowError::NoPeers)?
-        .ok_or(FollowError::NoPeers)?;
-    let mut head = status.height;
-    let mut requests = 1u32;
-    let mut imported = 0u64;
+        .map_err(|_| FollowError::NoPeers)?;
+    let Some(&(best, best_status)) = heads.first() else {
+        return Err(FollowError::NoPeers);
+    };
+    let mut progress = Progress {
+        requests: 1,
+        imported: 0,
+    };
+    let mut first_error = None;
+    for (peer, status) in heads {
+        if status.height < importer.next_height() && first_error.is_some() {
+            break;
+        }
+        match follow_peer(
+            network,
+            importer,
+            peer,
+            status.height,
+            &mut progress,
+            options,
+        )
+        .await
+        {
+            Ok(caught_up) => return Ok(caught_up),
+            Err(error @ FollowError::RequestBudgetExhausted { .. }) => return Err(error),
+            Err(error) => {
+                tracing::warn!(%peer, %error, "catch-up from peer failed; trying the next");
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    match first_error {
+        Some(error) => Err(error),
+        None => Ok(CaughtUp {
+            peer: best,
+            head: best_status.height,
+            imported: progress.imported,
+            requests: progress.requests,
+        }),
+    }
+}
+
+struct Progress {
+    requests: u32,
+    imported: u64,
+}
+
+async fn follow_peer(
+    network: &NetHandle,
+    importer: &mut dyn BlockImporter,
+    peer: PeerId,
+    mut head: u64,
+    progress: &mut Progress,
+    options: FollowOptions,
+) -> Result<CaughtUp, FollowError> {
     loop {
         let next = importer.next_height();
+        let caught_up = |progress: &Progress, head| CaughtUp {
+            peer,
+            head,
+            imported: progress.imported,
+            requests: progress.requests,
+        };
         if next > head {
-            if requests >= options.max_requests {
-                return Ok(CaughtUp {
-                    peer,
-                    head,
-                    imported,
-                    requests,
-                });
+            if progress.requests >= options.max_requests {
+                return Ok(caught_up(progress, head));
             }
-            requests += 1;
+            progress.requests += 1;
             let latest = network.status(peer).await?.height;
             if latest <= head {
-                return Ok(CaughtUp {
-                    peer,
-                    head,
-                    imported,
-                    requests,
-                });
+                return Ok(caught_up(progress, head));
             }
             head = latest;
             continue;
         }
-        if requests >= options.max_requests {
+        if progress.requests >= options.max_requests {
             return Err(FollowError::RequestBudgetExhausted {
-                requests,
+                requests: progress.requests,
                 next,
                 head,
             });
         }
-        requests += 1;
+        progress.requests += 1;
         let blocks = network.blocks(peer, next, options.batch).await?;
         if blocks.is_empty() {
             return Err(FollowError::EmptyRange {
@@ -105,7 +156,7 @@ pub async fn catch_up(
                     height,
                     reason,
                 })?;
-            imported += 1;
+            progress.imported += 1;
         }
     }
 }

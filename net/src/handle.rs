@@ -203,19 +203,22 @@ impl NetHandle {
         }
     }
 
-    /// The connected peer with the highest finalized head, asking every connected peer for its
-    /// status; peers that fail to answer are skipped. `None` if no peer answered.
-    pub async fn best_peer(&self) -> Result<Option<(PeerId, ChainStatus)>, NetError> {
+    /// Every connected peer that answers a status request, highest finalized head first.
+    pub async fn peer_heads(&self) -> Result<Vec<(PeerId, ChainStatus)>, NetError> {
         let peers = self.connected_peers().await?;
         let answers =
             join_all(peers.into_iter().map(|peer| async move {
                 self.status(peer).await.ok().map(|status| (peer, status))
             }))
             .await;
-        Ok(answers
-            .into_iter()
-            .flatten()
-            .max_by_key(|(_, status)| status.height))
+        let mut heads: Vec<_> = answers.into_iter().flatten().collect();
+        heads.sort_by_key(|(_, status)| std::cmp::Reverse(status.height));
+        Ok(heads)
+    }
+
+    /// The connected peer with the highest finalized head, `None` if no peer answered.
+    pub async fn best_peer(&self) -> Result<Option<(PeerId, ChainStatus)>, NetError> {
+        Ok(self.peer_heads().await?.into_iter().next())
     }
 
     async fn request(&self, peer: PeerId, request: Request) -> Result<Response, SyncError> {

@@ -5,7 +5,7 @@ use vnt_net::{
     follow::{BlockImporter, FollowOptions, catch_up},
 };
 
-use crate::support::{MemoryChain, NodeSpec, block_at, wait_connected};
+use crate::support::{LyingChain, MemoryChain, NodeSpec, block_at, wait_connected};
 
 /// A store that checks each block is the one expected at its height, and can be told to
 /// refuse one height.
@@ -121,4 +121,49 @@ async fn a_node_without_peers_has_no_one_to_follow() {
         .await
         .unwrap_err();
     assert!(matches!(error, FollowError::NoPeers), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_claims_more_than_it_serves_is_left_for_the_next_best() {
+    let honest = NodeSpec::new(&[])
+        .chain(MemoryChain::new(100, 24))
+        .start()
+        .await;
+    let liar = NodeSpec::new(&[&honest])
+        .chain(LyingChain {
+            chain: MemoryChain::new(30, 24),
+            claimed: 1_000,
+        })
+        .start()
+        .await;
+    let late = NodeSpec::new(&[&honest, &liar]).start().await;
+    wait_connected(
+        &late,
+        honest.peer_id(),
+        "the late joiner connects to the honest node",
+    )
+    .await;
+    wait_connected(
+        &late,
+        liar.peer_id(),
+        "the late joiner connects to the liar",
+    )
+    .await;
+
+    let heads = late.handle.peer_heads().await.unwrap();
+    assert_eq!(heads[0], (liar.peer_id(), heads[0].1));
+    assert_eq!(heads[0].1.height, 1_000);
+
+    let mut store = CheckingStore {
+        blocks: Vec::new(),
+        refuse: None,
+    };
+    let options = FollowOptions {
+        batch: 16,
+        max_requests: 100,
+    };
+    let caught_up = catch_up(&late.handle, &mut store, options).await.unwrap();
+    assert_eq!(caught_up.peer, honest.peer_id());
+    assert_eq!(caught_up.head, 99);
+    assert_eq!(store.blocks, MemoryChain::new(100, 24).blocks);
 }

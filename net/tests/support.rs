@@ -66,6 +66,26 @@ impl SyncSource for MemoryChain {
     }
 }
 
+/// Claims a head far above the blocks it has: serves the first `has` blocks of a
+/// `MemoryChain` and then nothing.
+pub struct LyingChain {
+    pub chain: MemoryChain,
+    pub claimed: u64,
+}
+
+impl SyncSource for LyingChain {
+    fn status(&self) -> ChainStatus {
+        ChainStatus {
+            height: self.claimed,
+            hash: hash_of_height(self.claimed),
+        }
+    }
+
+    fn block(&self, height: u64) -> Option<Vec<u8>> {
+        self.chain.block(height)
+    }
+}
+
 /// Accepts every transaction and block except those starting with `bad`, and remembers what
 /// it saw (transactions and blocks alike).
 #[derive(Clone, Default)]
@@ -164,7 +184,7 @@ impl Node {
 
 pub struct NodeSpec {
     pub bootnodes: Vec<Multiaddr>,
-    pub chain: MemoryChain,
+    pub chain: Arc<dyn SyncSource>,
     pub limits: Limits,
 }
 
@@ -172,13 +192,13 @@ impl NodeSpec {
     pub fn new(bootnodes: &[&Node]) -> Self {
         Self {
             bootnodes: bootnodes.iter().map(|node| node.address.clone()).collect(),
-            chain: MemoryChain::new(1, 0),
+            chain: Arc::new(MemoryChain::new(1, 0)),
             limits: Limits::default(),
         }
     }
 
-    pub fn chain(mut self, chain: MemoryChain) -> Self {
-        self.chain = chain;
+    pub fn chain(mut self, chain: impl SyncSource) -> Self {
+        self.chain = Arc::new(chain);
         self
     }
 
@@ -194,10 +214,9 @@ impl NodeSpec {
         config.discovery_interval = Duration::from_millis(500);
         config.limits = self.limits;
         let validator = RecordingValidator::default();
-        let (handle, events) =
-            Network::start(config, Arc::new(self.chain), Arc::new(validator.clone()))
-                .await
-                .expect("node starts");
+        let (handle, events) = Network::start(config, self.chain, Arc::new(validator.clone()))
+            .await
+            .expect("node starts");
         let address = handle.listen_addrs().await.unwrap().remove(0);
         Node {
             handle,
