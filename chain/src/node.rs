@@ -112,7 +112,6 @@ impl Shared {
             .collect();
         let built = chain.build_block(candidates, unix_now(), self.beneficiary)?;
         let mut pool = self.pool.lock();
-        pool.prune(chain.state());
         for (tx, reason) in &built.rejected {
             // Out of block gas is not the transaction's fault: it waits for the next block.
             if !matches!(reason, TxError::GasLimitExceedsBlock { .. }) {
@@ -120,11 +119,23 @@ impl Shared {
                 pool.evict(tx);
             }
         }
-        tracing::info!(number = built.number, hash = %built.hash, "block committed");
-        let more_waiting = !pool.best(chain.state(), chain.next_base_fee()).is_empty();
         drop(pool);
-        self.announce_block(&chain, built.hash);
+        self.committed(&chain, built.hash);
+        let more_waiting = !self
+            .pool
+            .lock()
+            .best(chain.state(), chain.next_base_fee())
+            .is_empty();
         Ok(more_waiting)
+    }
+
+    /// What follows every block commit, whoever made it (the dev producer or consensus):
+    /// drops from the pool what the new head's state included or made impossible, and
+    /// announces the block to subscribers. `hash` must be `chain`'s new head.
+    pub fn committed(&self, chain: &Chain, hash: B256) {
+        self.pool.lock().prune(chain.state());
+        tracing::info!(number = chain.head().number, %hash, "block committed");
+        self.announce_block(chain, hash);
     }
 
     /// Sends the committed block to subscribers; reads it back only if someone listens.
@@ -149,9 +160,20 @@ impl Shared {
         }
     }
 
-    pub(crate) fn fail(&self, reason: String) {
+    /// Records why the node cannot go on and wakes whoever waits on [`NodeHandle::failed`]
+    /// (or [`Shared::failure`]).
+    pub fn fail(&self, reason: String) {
         *self.failure.lock() = Some(reason);
         self.failed.send_replace(true);
+    }
+}
+
+impl Shared {
+    /// Resolves when [`Shared::fail`] is called, with the reason.
+    pub async fn failure(&self) -> String {
+        let mut failed = self.failed.subscribe();
+        let _ = failed.wait_for(|failed| *failed).await;
+        self.failure.lock().clone().unwrap_or_default()
     }
 }
 
@@ -202,9 +224,7 @@ impl NodeHandle {
 
     /// Resolves when the node fails on its own, with the reason.
     pub async fn failed(&self) -> String {
-        let mut failed = self.shared.failed.subscribe();
-        let _ = failed.wait_for(|failed| *failed).await;
-        self.shared.failure.lock().clone().unwrap_or_default()
+        self.shared.failure().await
     }
 
     /// Stops RPC first (no new work), then the producer, then closes the database.

@@ -10,9 +10,16 @@
 //!
 //! Waiting never blocks simplex: `propose` and `verify` answer through a oneshot from a
 //! task that retries on the runtime clock and gives up when simplex drops the receiver.
+//! The reporter only notes a finalization and wakes the committer task
+//! ([`Application::commit_finalized`]): committing may execute many blocks (after a crash
+//! or a partition), which must not run inside simplex's reporter.
+//!
+//! A failure the node cannot recover from (consensus finalized a block this node cannot
+//! execute, or the chain's store fails) stops the node through [`Shared::fail`] with the
+//! reason, instead of a panic inside a runtime task.
 
 use crate::block::{LedgerBlock, MAX_BLOCK_BYTES, digest_of, hash_of};
-use crate::ledger::{Ledger, Readiness};
+use crate::ledger::{Ledger, LedgerFailure, Readiness};
 use alloy_primitives::B256;
 use commonware_actor::Feedback;
 use commonware_codec::{Decode, Encode, Error as CodecError};
@@ -22,9 +29,10 @@ use commonware_consensus::{Automaton, CertifiableAutomaton, Relay, Reporter, Vie
 use commonware_cryptography::ed25519;
 use commonware_p2p::{Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Spawner};
-use commonware_utils::channel::oneshot;
+use commonware_utils::channel::{oneshot, watch};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, UNIX_EPOCH};
+use vnt_chain::node::Shared;
 use vnt_vortex::evidence::Evidence;
 use vnt_vortex::scheme::{BlockDigest, VortexScheme};
 
@@ -35,6 +43,12 @@ pub type Identity = ed25519::PublicKey;
 const RETRY: Duration = Duration::from_millis(50);
 /// How often a validator re-asks its peers for a block it still lacks.
 const REQUEST_EVERY: Duration = Duration::from_millis(500);
+
+/// How many seconds ahead of the clock a proposer may stamp its block. Block times strictly
+/// increase, so a chain producing more than a block a second runs ahead of the clock; past
+/// this the proposer waits for the clock, well before peers would refuse to vote
+/// ([`crate::ledger::MAX_CLOCK_DRIFT_SECS`]).
+pub const MAX_PROPOSE_AHEAD_SECS: u64 = 5;
 
 /// Tag of a block message on the block channel.
 const TAG_BLOCK: u8 = 0;
@@ -89,9 +103,11 @@ impl SharedLedger {
 
     /// Locks the ledger (the simulator is single-threaded; a node holds it only briefly).
     pub fn lock(&self) -> MutexGuard<'_, Ledger> {
+        // A panic while holding it leaves nothing half-done that later calls rely on:
+        // every ledger method leaves its maps consistent between chain calls.
         self.0
             .lock()
-            .expect("no task panics while holding the ledger")
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The ledger back, once every task sharing it has ended.
@@ -109,6 +125,8 @@ pub struct Application<E, S> {
     blocks: S,
     /// Evidence bytes of every fault simplex reported (kept for the slashing step).
     evidence: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Bumped when there may be something new to commit (a finalization, a block heard).
+    wake: Arc<watch::Sender<u64>>,
 }
 
 // Runtime contexts are not `Clone`: a copy is a child in the runtime's supervision tree.
@@ -119,6 +137,7 @@ impl<E: Spawner, S: Clone> Clone for Application<E, S> {
             ledger: self.ledger.clone(),
             blocks: self.blocks.clone(),
             evidence: self.evidence.clone(),
+            wake: self.wake.clone(),
         }
     }
 }
@@ -135,7 +154,24 @@ where
             ledger,
             blocks,
             evidence: Arc::default(),
+            wake: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// The node's chain, pool and failure signal.
+    fn shared(&self) -> Arc<Shared> {
+        self.ledger.lock().shared().clone()
+    }
+
+    /// Stops the node with the reason: nothing this validator does after it is sound.
+    fn fail(&self, failure: LedgerFailure) {
+        self.shared().fail(failure.to_string());
+    }
+
+    /// Wakes the committer.
+    fn wake_committer(&self) {
+        self.wake
+            .send_modify(|count| *count = count.wrapping_add(1));
     }
 
     /// Evidence of faults simplex reported so far.
@@ -161,7 +197,11 @@ where
                 continue;
             };
             match message {
-                BlockMessage::Block(block) => self.ledger.lock().hear(*block),
+                BlockMessage::Block(block) => {
+                    self.ledger.lock().hear(*block);
+                    // It may be the ancestor the committer is waiting for.
+                    self.wake_committer();
+                }
                 BlockMessage::Request(hash) => {
                     let found = self.ledger.lock().block(&hash);
                     if let Some(block) = found {
@@ -174,15 +214,30 @@ where
     }
 
     /// Commits finalized blocks as they become available, fetching missing ancestors.
-    /// Runs until aborted.
+    /// Runs until aborted, or until a finalized block cannot be committed (then the node is
+    /// failed with the reason).
     pub async fn commit_finalized(mut self) {
+        let mut woken = self.wake.subscribe();
+        let mut last_request = None;
         loop {
-            let missing = self.ledger.lock().advance();
-            if let Some(hash) = missing {
-                self.request(hash);
-                self.context.sleep(REQUEST_EVERY).await;
-            } else {
-                self.context.sleep(RETRY).await;
+            let advanced = self.ledger.lock().advance();
+            match advanced {
+                Ok(Some(missing)) => self.request_now_and_then(missing, &mut last_request),
+                Ok(None) => {}
+                Err(failure) => {
+                    self.fail(failure);
+                    return;
+                }
+            }
+            // A wake (a finalization, a block heard) or, failing one, a periodic retry, so a
+            // lost request is asked again.
+            commonware_macros::select! {
+                changed = woken.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                },
+                _ = self.context.sleep(REQUEST_EVERY) => {},
             }
         }
     }
@@ -211,6 +266,15 @@ where
         self.context.child("wait").spawn(move |_| async move {
             let mut last_request = None;
             while !answer.is_closed() {
+                let ahead = app.ledger.lock().is_parent_stamped_ahead(
+                    &parent,
+                    app.now(),
+                    MAX_PROPOSE_AHEAD_SECS,
+                );
+                if ahead {
+                    app.context.sleep(RETRY).await;
+                    continue;
+                }
                 let proposed = app.ledger.lock().propose(parent, app.now());
                 match proposed {
                     Ok(Some(block)) => {
@@ -218,7 +282,10 @@ where
                         return;
                     }
                     Ok(None) => app.request_now_and_then(parent, &mut last_request),
-                    Err(error) => panic!("the chain failed while proposing: {error}"),
+                    Err(failure) => {
+                        app.fail(failure);
+                        return;
+                    }
                 }
                 app.context.sleep(RETRY).await;
             }
@@ -246,16 +313,20 @@ where
                 }
                 let readiness = app.ledger.lock().verify(parent, hash);
                 match readiness {
-                    Readiness::Executed => {
+                    Ok(Readiness::Executed) => {
                         let _ = answer.send(true);
                         return;
                     }
-                    Readiness::Invalid(_) => {
+                    Ok(Readiness::Invalid(_)) => {
                         let _ = answer.send(false);
                         return;
                     }
-                    Readiness::Missing(missing) => {
+                    Ok(Readiness::Missing(missing)) => {
                         app.request_now_and_then(missing, &mut last_request);
+                    }
+                    Err(failure) => {
+                        app.fail(failure);
+                        return;
                     }
                 }
                 app.context.sleep(RETRY).await;
@@ -332,10 +403,9 @@ where
         if let Activity::Finalization(finalization) = &activity {
             let view = finalization.view().get();
             let hash = hash_of(&finalization.proposal.payload);
-            let mut ledger = self.ledger.lock();
-            ledger.note_finalized(view, hash);
-            // Commit now if the blocks are here; the commit task fetches what is not.
-            ledger.advance();
+            if self.ledger.lock().note_finalized(view, hash) {
+                self.wake_committer();
+            }
         } else if let Some(evidence) = Evidence::from_activity(&activity) {
             self.evidence
                 .lock()

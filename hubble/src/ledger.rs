@@ -1,15 +1,19 @@
-//! One validator's ledger as consensus sees it: the chain, the blocks heard from peers that
-//! are not executed yet, the transactions waiting for a proposal, and the highest block
-//! consensus finalized.
+//! One validator's ledger as consensus sees it: the node's chain and pool (shared with its
+//! JSON-RPC server through [`Shared`]), the blocks heard from peers that are not executed
+//! yet, and the highest block consensus finalized.
 //!
 //! Everything here is synchronous and free of I/O beyond the chain's own store; the
 //! application (`crate::application`) calls it from simplex's callbacks and from its network
-//! tasks, and turns "I am missing block X" answers into requests to peers.
+//! tasks, and turns "I am missing block X" answers into requests to peers. The chain is
+//! locked only for one lookup, one import or one commit at a time, so RPC readers wait at
+//! most one block's execution.
 
 use crate::block::LedgerBlock;
-use alloy_primitives::{Address, B256};
+use alloy_primitives::B256;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use vnt_chain::chain::{ImportError, InvalidBlock};
+use vnt_chain::node::Shared;
 use vnt_chain::tx::VerifiedTx;
 use vnt_chain::{Chain, ChainError};
 
@@ -17,13 +21,17 @@ use vnt_chain::{Chain, ChainError};
 /// waits instead of voting (clocks differ a little; Ethereum's clients allow 15 s).
 pub const MAX_CLOCK_DRIFT_SECS: u64 = 15;
 
-/// How many queued transactions one proposal offers the chain.
-const PROPOSAL_CANDIDATES: usize = 16;
+/// How many pooled transactions one proposal offers the chain at most (the block gas limit
+/// cuts a proposal shorter; this bounds the work of one that would not fit anyway).
+const PROPOSAL_CANDIDATES: usize = 4_096;
 /// How far above the head a heard block may be. Consensus never needs blocks much further
 /// ahead than the finality gap, and a peer must not make us hold arbitrary amounts.
 const MAX_HEARD_AHEAD: u64 = 1_024;
 /// How many not-yet-final blocks from peers a validator holds at most.
 const MAX_HEARD: usize = 4_096;
+/// How many bytes of not-yet-final blocks a validator holds at most (count alone would let
+/// peers fill memory with 4,096 blocks of 2 MiB).
+pub const MAX_HEARD_BYTES: usize = 64 * 1024 * 1024;
 
 /// Whether a block can extend a chain: it is executed, or what is missing first.
 #[derive(Debug, PartialEq, Eq)]
@@ -37,58 +45,98 @@ pub enum Readiness {
     Invalid(String),
 }
 
-/// A validator's ledger: a [`Chain`] plus what consensus needs around it.
+/// Why a validator cannot go on: consensus finalized something this node cannot commit.
+/// The node must stop (its chain would otherwise silently fall behind the network's).
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerFailure {
+    #[error("consensus finalized a block this node cannot execute: {0}")]
+    FinalizedInvalid(String),
+    #[error("the chain failed while executing block {hash}: {error}")]
+    Chain {
+        hash: B256,
+        /// Boxed: failures are rare and the happy path should not carry their size.
+        error: Box<ChainError>,
+    },
+}
+
+/// A validator's ledger: the node's [`Shared`] chain and pool plus what consensus needs
+/// around them.
 pub struct Ledger {
-    chain: Chain,
-    beneficiary: Address,
+    shared: Arc<Shared>,
     /// Blocks received or proposed and not yet final, by hash (ordered for determinism).
     heard: BTreeMap<B256, LedgerBlock>,
+    /// Bytes of the blocks in `heard` (their RLP).
+    heard_bytes: usize,
     /// Blocks known to be invalid, with their number and the reason, so they are not
     /// executed twice.
     invalid: BTreeMap<B256, (u64, String)>,
-    /// Pre-signed transactions this validator offers when it leads.
-    queue: Vec<VerifiedTx>,
     /// The highest finalized block reported by consensus, with its view.
     finalized_goal: Option<(u64, B256)>,
 }
 
 impl Ledger {
-    /// A ledger over `chain`, crediting fees to `beneficiary` when it proposes.
-    pub fn new(chain: Chain, beneficiary: Address) -> Self {
+    /// A ledger over the node's chain and pool; proposals credit fees to
+    /// `shared.beneficiary`.
+    pub fn new(shared: Arc<Shared>) -> Self {
         Self {
-            chain,
-            beneficiary,
+            shared,
             heard: BTreeMap::new(),
+            heard_bytes: 0,
             invalid: BTreeMap::new(),
-            queue: Vec::new(),
             finalized_goal: None,
         }
     }
 
-    /// The chain (read-only: consensus alone moves it).
-    pub fn chain(&self) -> &Chain {
-        &self.chain
+    /// The node's chain, pool and announcement channels.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
-    /// Gives the chain back, dropping everything not final.
-    pub fn into_chain(self) -> Chain {
-        self.chain
+    /// Reads the chain under a brief read lock.
+    pub fn with_chain<T>(&self, read: impl FnOnce(&Chain) -> T) -> T {
+        read(&self.shared.chain.read())
     }
 
-    /// Queues transactions to offer in this validator's proposals.
-    pub fn submit(&mut self, transactions: impl IntoIterator<Item = VerifiedTx>) {
-        self.queue.extend(transactions);
+    /// Bytes of not-yet-final blocks held.
+    pub fn held_bytes(&self) -> usize {
+        self.heard_bytes
     }
 
     /// Records a block heard from a peer (or proposed here). Blocks at or below the head
-    /// are final or dead, and blocks far ahead or beyond the cap are of no use yet: neither
+    /// are final or dead, and blocks far ahead or beyond the caps are of no use yet: neither
     /// is kept (a block dropped here is asked for again when it is needed).
     pub fn hear(&mut self, block: LedgerBlock) {
-        let head = self.chain.head().number;
+        let head = self.with_chain(|chain| chain.head().number);
         let useful = block.number() > head && block.number() <= head + MAX_HEARD_AHEAD;
-        if useful && self.heard.len() < MAX_HEARD {
+        let size = block_bytes(&block);
+        let room = self.heard.len() < MAX_HEARD && self.heard_bytes + size <= MAX_HEARD_BYTES;
+        if useful && room && !self.heard.contains_key(&block.hash()) {
+            self.heard_bytes += size;
             self.heard.insert(block.hash(), block);
         }
+    }
+
+    /// Drops held blocks and invalid marks at or below the head.
+    fn forget_below(&mut self, head: u64) {
+        self.heard.retain(|_, block| block.number() > head);
+        self.heard_bytes = self.heard.values().map(block_bytes).sum();
+        self.invalid.retain(|_, (number, _)| *number > head);
+    }
+
+    /// Whether the block `parent` (executed) is stamped at or after `now + ahead`: a child
+    /// proposed now would be stamped further ahead of the clock still (block times strictly
+    /// increase), so the proposer waits rather than run the chain's time ahead of the clock.
+    pub fn is_parent_stamped_ahead(&self, parent: &B256, now: u64, ahead: u64) -> bool {
+        self.with_chain(|chain| {
+            let stamp = if *parent == chain.head_hash() {
+                Some(chain.head().timestamp)
+            } else {
+                chain
+                    .pending_block(parent)
+                    .map(|p| p.block.header.timestamp)
+            };
+            stamp.is_some_and(|stamp| stamp >= now.saturating_add(ahead))
+        })
     }
 
     /// Whether the heard block `hash` is stamped more than [`MAX_CLOCK_DRIFT_SECS`] after
@@ -105,45 +153,52 @@ impl Ledger {
         if let Some(block) = self.heard.get(hash) {
             return Some(block.clone());
         }
-        if let Some(pending) = self.chain.pending_block(hash) {
-            return Some(LedgerBlock::new(pending.block.clone()));
-        }
-        let stored = self.chain.block_by_hash(hash).ok().flatten()?;
-        Some(LedgerBlock::new(stored.block))
+        self.with_chain(|chain| {
+            if let Some(pending) = chain.pending_block(hash) {
+                return Some(LedgerBlock::new(pending.block.clone()));
+            }
+            let stored = chain.block_by_hash(hash).ok().flatten()?;
+            Some(LedgerBlock::new(stored.block))
+        })
     }
 
     /// Whether `hash` is on the finalized chain.
     fn is_final(&self, hash: &B256) -> bool {
-        matches!(self.chain.block_by_hash(hash), Ok(Some(_)))
-    }
-
-    /// Whether `hash` has its state known (the head or a pending block).
-    fn is_executed(&self, hash: &B256) -> bool {
-        *hash == self.chain.head_hash() || self.chain.pending_block(hash).is_some()
+        self.with_chain(|chain| is_final(chain, hash))
     }
 
     /// Executes what is needed for `hash` to be executed: walks back through heard blocks
     /// to the head and imports them oldest first.
-    pub fn execute_through(&mut self, hash: B256) -> Readiness {
+    pub fn execute_through(&mut self, hash: B256) -> Result<Readiness, LedgerFailure> {
+        let shared = self.shared.clone();
+        let mut chain = shared.chain.write();
+        self.execute_through_locked(&mut chain, hash)
+    }
+
+    fn execute_through_locked(
+        &mut self,
+        chain: &mut Chain,
+        hash: B256,
+    ) -> Result<Readiness, LedgerFailure> {
         let mut branch = Vec::new();
         let mut at = hash;
-        while !self.is_executed(&at) {
+        while !is_executed(chain, &at) {
             if let Some((_, reason)) = self.invalid.get(&at) {
-                return Readiness::Invalid(reason.clone());
+                return Ok(Readiness::Invalid(reason.clone()));
             }
-            if self.is_final(&at) {
-                return Readiness::Invalid(format!(
+            if is_final(chain, &at) {
+                return Ok(Readiness::Invalid(format!(
                     "block {at} is final but below the head, so nothing new builds on it"
-                ));
+                )));
             }
             let Some(block) = self.heard.get(&at) else {
-                return Readiness::Missing(at);
+                return Ok(Readiness::Missing(at));
             };
-            if block.number() <= self.chain.head().number {
-                return Readiness::Invalid(format!(
+            if block.number() <= chain.head().number {
+                return Ok(Readiness::Invalid(format!(
                     "block {at} (number {}) forks off below the finalized head",
                     block.number()
-                ));
+                )));
             }
             branch.push(at);
             at = block.block().header.parent_hash;
@@ -151,64 +206,79 @@ impl Ledger {
         for hash in branch.into_iter().rev() {
             let block = self.heard[&hash].block().clone();
             let number = block.header.number;
-            match self.chain.import(block) {
+            match chain.import(block) {
                 Ok(_) => {}
                 // Its parent became unknown meanwhile; that is not the block's fault.
                 Err(ImportError::Invalid(InvalidBlock::UnknownParent(parent))) => {
-                    return Readiness::Missing(parent);
+                    return Ok(Readiness::Missing(parent));
                 }
                 Err(ImportError::Invalid(invalid)) => {
                     let reason = format!("block {hash} is invalid: {invalid}");
                     self.invalid.insert(hash, (number, reason.clone()));
-                    return Readiness::Invalid(reason);
+                    return Ok(Readiness::Invalid(reason));
                 }
                 Err(ImportError::Chain(error)) => {
-                    panic!("the chain failed while importing {hash}: {error}")
+                    return Err(LedgerFailure::Chain {
+                        hash,
+                        error: Box::new(error),
+                    });
                 }
             }
         }
-        Readiness::Executed
+        Ok(Readiness::Executed)
     }
 
-    /// Proposes a block on `parent` at unix time `now`, offering the queued transactions
-    /// the parent's state has not included yet; `None` while `parent` is not executed.
-    pub fn propose(&mut self, parent: B256, now: u64) -> Result<Option<LedgerBlock>, ChainError> {
-        if self.execute_through(parent) != Readiness::Executed {
+    /// Proposes a block on `parent` at unix time `now` from the pool's best transactions;
+    /// `None` while `parent` is not executed.
+    ///
+    /// The pool orders by the head's state: on a pending parent, transactions its branch
+    /// already included are offered again and the chain rejects them (their nonce is used),
+    /// which costs a lookup each and leaves them pooled until a commit prunes them.
+    pub fn propose(
+        &mut self,
+        parent: B256,
+        now: u64,
+    ) -> Result<Option<LedgerBlock>, LedgerFailure> {
+        let shared = self.shared.clone();
+        let mut chain = shared.chain.write();
+        if self.execute_through_locked(&mut chain, parent)? != Readiness::Executed {
             return Ok(None);
         }
-        let state = self.chain.state();
-        let candidates: Vec<VerifiedTx> = self
-            .queue
-            .iter()
-            .filter(|tx| {
-                let nonce = state.account(&tx.sender).map_or(0, |a| a.nonce);
-                tx.envelope_nonce() >= nonce
-            })
+        let candidates: Vec<VerifiedTx> = shared
+            .pool
+            .lock()
+            .best(chain.state(), chain.next_base_fee())
+            .into_iter()
             .take(PROPOSAL_CANDIDATES)
-            .cloned()
+            .map(|tx| (*tx).clone())
             .collect();
-        let proposed = self
-            .chain
-            .propose(parent, candidates, now, self.beneficiary)?;
-        let pending = self
-            .chain
+        let proposed = chain
+            .propose(parent, candidates, now, shared.beneficiary)
+            .map_err(|error| LedgerFailure::Chain {
+                hash: parent,
+                error: Box::new(error),
+            })?;
+        let pending = chain
             .pending_block(&proposed.hash)
             .expect("a proposed block stays pending");
         let block = LedgerBlock::new(pending.block.clone());
-        self.heard.insert(block.hash(), block.clone());
+        drop(chain);
+        self.hear(block.clone());
         Ok(Some(block))
     }
 
     /// Whether the block `hash`, proposed on `parent`, is valid; executes it if it is.
-    pub fn verify(&mut self, parent: B256, hash: B256) -> Readiness {
-        if self.is_final(&hash) || self.chain.pending_block(&hash).is_some() {
-            return self.check_parent(parent, hash);
+    pub fn verify(&mut self, parent: B256, hash: B256) -> Result<Readiness, LedgerFailure> {
+        let known =
+            self.with_chain(|chain| is_final(chain, &hash) || chain.pending_block(&hash).is_some());
+        if known {
+            return Ok(self.check_parent(parent, hash));
         }
         let Some(block) = self.heard.get(&hash) else {
-            return Readiness::Missing(hash);
+            return Ok(Readiness::Missing(hash));
         };
         if block.block().header.parent_hash != parent {
-            return self.check_parent(parent, hash);
+            return Ok(self.check_parent(parent, hash));
         }
         self.execute_through(hash)
     }
@@ -224,60 +294,67 @@ impl Ledger {
         }
     }
 
-    /// Notes that consensus finalized `hash` in `view`.
-    pub fn note_finalized(&mut self, view: u64, hash: B256) {
-        if self.finalized_goal.is_none_or(|(seen, _)| view > seen) {
+    /// Notes that consensus finalized `hash` in `view`; returns whether it is news (a
+    /// higher view than any noted before), so the caller knows to wake the committer.
+    pub fn note_finalized(&mut self, view: u64, hash: B256) -> bool {
+        let news = self.finalized_goal.is_none_or(|(seen, _)| view > seen);
+        if news {
             self.finalized_goal = Some((view, hash));
         }
+        news
     }
 
-    /// Commits every block up to the highest finalized one, ancestors first. Returns the
-    /// block to fetch from peers if one is missing.
-    pub fn advance(&mut self) -> Option<B256> {
-        let (_, goal) = self.finalized_goal?;
+    /// Commits every block up to the highest finalized one, ancestors first, pruning the
+    /// pool and announcing each to subscribers. Returns the block to fetch from peers if one
+    /// is missing; fails if a finalized block cannot be executed or committed.
+    pub fn advance(&mut self) -> Result<Option<B256>, LedgerFailure> {
+        let Some((_, goal)) = self.finalized_goal else {
+            return Ok(None);
+        };
         if self.is_final(&goal) {
-            return None;
+            return Ok(None);
         }
-        match self.execute_through(goal) {
+        match self.execute_through(goal)? {
             Readiness::Executed => {}
-            Readiness::Missing(hash) => return Some(hash),
-            Readiness::Invalid(reason) => {
-                panic!("consensus finalized a block this node cannot execute: {reason}")
-            }
+            Readiness::Missing(hash) => return Ok(Some(hash)),
+            Readiness::Invalid(reason) => return Err(LedgerFailure::FinalizedInvalid(reason)),
         }
+        let shared = self.shared.clone();
+        let mut chain = shared.chain.write();
         let mut branch = Vec::new();
         let mut at = goal;
-        while at != self.chain.head_hash() {
-            let pending = self
-                .chain
+        while at != chain.head_hash() {
+            let pending = chain
                 .pending_block(&at)
                 .expect("an executed block above the head is pending");
             branch.push(at);
             at = pending.block.header.parent_hash;
         }
         for hash in branch.into_iter().rev() {
-            self.chain
-                .finalize(hash)
-                .unwrap_or_else(|error| panic!("finalizing {hash} failed: {error}"));
+            chain.finalize(hash).map_err(|error| LedgerFailure::Chain {
+                hash,
+                error: Box::new(error),
+            })?;
+            shared.committed(&chain, hash);
         }
-        let head = self.chain.head().number;
-        self.heard.retain(|_, block| block.number() > head);
-        self.invalid.retain(|_, (number, _)| *number > head);
-        let state = self.chain.state();
-        self.queue
-            .retain(|tx| tx.envelope_nonce() >= state.account(&tx.sender).map_or(0, |a| a.nonce));
-        None
+        let head = chain.head().number;
+        drop(chain);
+        self.forget_below(head);
+        Ok(None)
     }
 }
 
-/// The nonce a transaction carries.
-trait EnvelopeNonce {
-    fn envelope_nonce(&self) -> u64;
+/// Whether `hash` is on `chain`'s finalized chain.
+fn is_final(chain: &Chain, hash: &B256) -> bool {
+    matches!(chain.block_by_hash(hash), Ok(Some(_)))
 }
 
-impl EnvelopeNonce for VerifiedTx {
-    fn envelope_nonce(&self) -> u64 {
-        use alloy_consensus::Transaction;
-        self.envelope.nonce()
-    }
+/// Whether `hash` has its state known (the head or a pending block).
+fn is_executed(chain: &Chain, hash: &B256) -> bool {
+    *hash == chain.head_hash() || chain.pending_block(hash).is_some()
+}
+
+/// What a held block costs in memory, roughly: its encoded size.
+fn block_bytes(block: &LedgerBlock) -> usize {
+    commonware_codec::EncodeSize::encode_size(block)
 }

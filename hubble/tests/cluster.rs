@@ -19,10 +19,12 @@ use commonware_runtime::buffer::paged::CacheRef;
 use commonware_runtime::{Clock, Handle, Quota, Runner, Spawner, Supervisor, deterministic};
 use commonware_utils::{NZDuration, NZU16, NZU32, NZUsize, probability};
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tempfile::TempDir;
 use vnt_chain::config::DEV_CHAIN_ID;
+use vnt_chain::node::Shared;
+use vnt_chain::pool::PoolConfig;
 use vnt_chain::testing::{Transfer, signers};
 use vnt_chain::tx::VerifiedTx;
 use vnt_chain::{Chain, ChainConfig, Genesis};
@@ -34,7 +36,8 @@ use vnt_vortex::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
 
 /// Committee size (issue 7: seven validators).
 pub const VALIDATORS: usize = 7;
-/// Transfers each validator has pre-signed and offers when it leads.
+/// Transfers each validator has pre-signed and submits to its own pool (so it offers them
+/// when it leads).
 pub const TRANSFERS_PER_VALIDATOR: u64 = 24;
 /// The value of every transfer, in wei.
 pub const TRANSFER_VALUE: u64 = 1_000;
@@ -183,14 +186,20 @@ impl Cluster {
         }
     }
 
-    /// Starts validator `index`: opens (or reopens) its chain, queues its transfers, starts
+    /// Starts validator `index`: opens (or reopens) its chain, pools its transfers, starts
     /// the application's tasks and the simplex engine (replaying its journal on a restart).
     pub async fn start(&mut self, index: usize) {
         assert!(self.running[index].is_none(), "validator {index} runs");
         let chain = Chain::open(self.directories[index].path(), genesis()).expect("chain opens");
-        let mut ledger = Ledger::new(chain, Address::with_last_byte(index as u8 + 1));
-        ledger.submit(transfers(index));
-        let ledger = SharedLedger::new(ledger);
+        let beneficiary = Address::with_last_byte(index as u8 + 1);
+        let shared = Arc::new(Shared::new(chain, PoolConfig::default(), beneficiary));
+        let restarted = shared.chain.read().head().number > 0;
+        for transfer in transfers(index) {
+            let admitted = shared.submit(transfer);
+            // After a restart the final chain may already hold some (their nonce is used).
+            assert!(restarted || admitted.is_ok(), "{admitted:?}");
+        }
+        let ledger = SharedLedger::new(Ledger::new(shared));
 
         let control = self.oracle.control(self.identity(index));
         let quota = Quota::per_second(NZU32!(10_000));
@@ -269,7 +278,8 @@ impl Cluster {
         for _ in 0..100 {
             match ledger.try_into_inner() {
                 Ok(inner) => {
-                    drop(inner.into_chain());
+                    // The last reference to its `Shared`: the chain closes here.
+                    drop(inner);
                     return;
                 }
                 Err(shared) => ledger = shared,
@@ -282,7 +292,7 @@ impl Cluster {
     /// Reads validator `index`'s chain (running or not: a stopped one is reopened).
     pub fn with_chain<T>(&self, index: usize, read: impl FnOnce(&Chain) -> T) -> T {
         match &self.running[index] {
-            Some(running) => read(running.ledger.lock().chain()),
+            Some(running) => running.ledger.lock().with_chain(read),
             None => {
                 let chain = Chain::open(self.directories[index].path(), genesis())
                     .expect("a stopped validator's chain reopens");

@@ -3,27 +3,44 @@
 //! heights commits the ancestors first.
 
 use alloy_primitives::{Address, B256, U256};
+use std::sync::Arc;
+use tempfile::TempDir;
 use vnt_chain::config::DEV_CHAIN_ID;
+use vnt_chain::node::Shared;
+use vnt_chain::pool::PoolConfig;
 use vnt_chain::testing::{Transfer, signers, temp_chain};
 use vnt_chain::{ChainConfig, Genesis};
 use vnt_hubble::block::LedgerBlock;
 use vnt_hubble::ledger::{Ledger, Readiness};
 
+/// A ledger over a fresh dev chain, crediting fees to `beneficiary`; the directory must
+/// outlive it.
+fn ledger(beneficiary: u8) -> (Ledger, TempDir) {
+    let (chain, dir) = temp_chain(Genesis::dev(0));
+    let beneficiary = Address::with_last_byte(beneficiary);
+    let shared = Arc::new(Shared::new(chain, PoolConfig::default(), beneficiary));
+    (Ledger::new(shared), dir)
+}
+
+fn head_hash(ledger: &Ledger) -> B256 {
+    ledger.with_chain(|chain| chain.head_hash())
+}
+
 /// Three blocks proposed in a row by one ledger, each with one transfer.
 fn three_blocks() -> Vec<LedgerBlock> {
-    let (chain, _dir) = temp_chain(Genesis::dev(0));
-    let mut proposer = Ledger::new(chain, Address::with_last_byte(1));
+    let (mut proposer, _dir) = ledger(1);
     let config = ChainConfig::new(DEV_CHAIN_ID);
-    proposer.submit((0..3).map(|nonce| {
-        Transfer::new(
+    for nonce in 0..3 {
+        let transfer = Transfer::new(
             DEV_CHAIN_ID,
             nonce,
             Address::with_last_byte(9),
             U256::from(7),
         )
-        .verified(&signers()[0], &config)
-    }));
-    let mut parent = proposer.chain().head_hash();
+        .verified(&signers()[0], &config);
+        proposer.shared().submit(transfer).expect("admitted");
+    }
+    let mut parent = head_hash(&proposer);
     let mut blocks = Vec::new();
     for second in 1..=3 {
         let block = proposer
@@ -39,21 +56,20 @@ fn three_blocks() -> Vec<LedgerBlock> {
 #[test]
 fn a_block_waits_for_its_missing_parent_then_verifies() {
     let blocks = three_blocks();
-    let (chain, _dir) = temp_chain(Genesis::dev(0));
-    let mut ledger = Ledger::new(chain, Address::with_last_byte(2));
+    let (mut ledger, _dir) = ledger(2);
     let (first, second) = (&blocks[0], &blocks[1]);
     assert_eq!(
-        ledger.verify(first.hash(), second.hash()),
+        ledger.verify(first.hash(), second.hash()).unwrap(),
         Readiness::Missing(second.hash())
     );
     ledger.hear(second.clone());
     assert_eq!(
-        ledger.verify(first.hash(), second.hash()),
+        ledger.verify(first.hash(), second.hash()).unwrap(),
         Readiness::Missing(first.hash())
     );
     ledger.hear(first.clone());
     assert_eq!(
-        ledger.verify(first.hash(), second.hash()),
+        ledger.verify(first.hash(), second.hash()).unwrap(),
         Readiness::Executed
     );
 }
@@ -61,27 +77,25 @@ fn a_block_waits_for_its_missing_parent_then_verifies() {
 #[test]
 fn a_block_on_another_parent_than_proposed_is_refused() {
     let blocks = three_blocks();
-    let (chain, _dir) = temp_chain(Genesis::dev(0));
-    let genesis = chain.head_hash();
-    let mut ledger = Ledger::new(chain, Address::with_last_byte(2));
+    let (mut ledger, _dir) = ledger(2);
+    let genesis = head_hash(&ledger);
     ledger.hear(blocks[0].clone());
     ledger.hear(blocks[1].clone());
     // Block 2 extends block 1, but consensus says it was proposed on genesis.
-    let verdict = ledger.verify(genesis, blocks[1].hash());
+    let verdict = ledger.verify(genesis, blocks[1].hash()).unwrap();
     assert!(matches!(verdict, Readiness::Invalid(ref why) if why.contains("does not extend")));
 }
 
 #[test]
 fn a_tampered_block_is_invalid_for_good() {
     let blocks = three_blocks();
-    let (chain, _dir) = temp_chain(Genesis::dev(0));
-    let genesis = chain.head_hash();
-    let mut ledger = Ledger::new(chain, Address::with_last_byte(2));
+    let (mut ledger, _dir) = ledger(2);
+    let genesis = head_hash(&ledger);
     let mut forged = blocks[0].block().clone();
     forged.header.state_root = B256::repeat_byte(1);
     let forged = LedgerBlock::new(forged);
     ledger.hear(forged.clone());
-    let verdict = ledger.verify(genesis, forged.hash());
+    let verdict = ledger.verify(genesis, forged.hash()).unwrap();
     assert!(
         matches!(verdict, Readiness::Invalid(ref why) if why.contains("state")),
         "{verdict:?}"
@@ -91,46 +105,82 @@ fn a_tampered_block_is_invalid_for_good() {
 #[test]
 fn a_finalization_that_skips_heights_commits_the_ancestors_first() {
     let blocks = three_blocks();
-    let (chain, _dir) = temp_chain(Genesis::dev(0));
-    let mut ledger = Ledger::new(chain, Address::with_last_byte(2));
+    let (mut ledger, _dir) = ledger(2);
     let last = blocks[2].hash();
     ledger.note_finalized(9, last);
-    assert_eq!(ledger.advance(), Some(last));
+    assert_eq!(ledger.advance().unwrap(), Some(last));
     ledger.hear(blocks[2].clone());
     ledger.hear(blocks[0].clone());
-    assert_eq!(ledger.advance(), Some(blocks[1].hash()));
+    assert_eq!(ledger.advance().unwrap(), Some(blocks[1].hash()));
     ledger.hear(blocks[1].clone());
-    assert_eq!(ledger.advance(), None);
-    assert_eq!(ledger.chain().head_hash(), last);
+    assert_eq!(ledger.advance().unwrap(), None);
+    assert_eq!(head_hash(&ledger), last);
     for block in &blocks {
-        let stored = ledger
-            .chain()
-            .block_by_number(block.number())
-            .unwrap()
-            .unwrap();
-        assert_eq!(stored.hash, block.hash());
+        let stored = ledger.with_chain(|chain| chain.block_by_number(block.number()));
+        assert_eq!(stored.unwrap().unwrap().hash, block.hash());
     }
     // Reported again (as after a restart): nothing to do.
     ledger.note_finalized(9, last);
-    assert_eq!(ledger.advance(), None);
+    assert_eq!(ledger.advance().unwrap(), None);
 }
 
 #[test]
 fn a_block_stamped_ahead_of_the_clock_waits() {
-    let (chain, _dir) = temp_chain(Genesis::dev(0));
-    let mut proposer = Ledger::new(chain, Address::with_last_byte(1));
-    let genesis = proposer.chain().head_hash();
+    let (mut proposer, _dir) = ledger(1);
+    let genesis = head_hash(&proposer);
     let block = proposer
         .propose(genesis, 1_000)
         .unwrap()
         .expect("genesis is executed");
     assert_eq!(block.block().header.timestamp, 1_000);
 
-    let (chain, _dir) = temp_chain(Genesis::dev(0));
-    let mut ledger = Ledger::new(chain, Address::with_last_byte(2));
+    let (mut ledger, _dir) = ledger(2);
     ledger.hear(block.clone());
     let drift = vnt_hubble::ledger::MAX_CLOCK_DRIFT_SECS;
     assert!(ledger.is_stamped_ahead(&block.hash(), 1_000 - drift - 1));
     assert!(!ledger.is_stamped_ahead(&block.hash(), 1_000 - drift));
-    assert_eq!(ledger.verify(genesis, block.hash()), Readiness::Executed);
+    assert_eq!(
+        ledger.verify(genesis, block.hash()).unwrap(),
+        Readiness::Executed
+    );
+}
+
+#[test]
+fn proposals_take_pooled_transactions_and_a_commit_prunes_and_announces() {
+    let (mut ledger, _dir) = ledger(1);
+    let config = ChainConfig::new(DEV_CHAIN_ID);
+    let transfer = Transfer::new(DEV_CHAIN_ID, 0, Address::with_last_byte(9), U256::from(7))
+        .verified(&signers()[0], &config);
+    ledger.shared().submit(transfer).expect("admitted");
+    let mut announced = ledger.shared().new_blocks.subscribe();
+    let genesis = head_hash(&ledger);
+    let block = ledger
+        .propose(genesis, 1)
+        .unwrap()
+        .expect("genesis is executed");
+    assert_eq!(block.block().body.transactions.len(), 1);
+    // Pending is not final: the pool keeps the transaction until the block commits.
+    assert_eq!(ledger.shared().pool.lock().len(), 1);
+    assert!(ledger.held_bytes() > 0, "the proposal is held for peers");
+    ledger.note_finalized(1, block.hash());
+    assert_eq!(ledger.advance().unwrap(), None);
+    assert!(ledger.shared().pool.lock().is_empty());
+    assert_eq!(ledger.held_bytes(), 0, "a final block is no longer held");
+    let committed = announced.try_recv().expect("the commit was announced");
+    assert_eq!(committed.block.hash, block.hash());
+    assert_eq!(committed.receipts.len(), 1);
+}
+
+#[test]
+fn a_finalized_block_that_cannot_execute_is_an_error_not_a_panic() {
+    let blocks = three_blocks();
+    let (mut ledger, _dir) = ledger(2);
+    let mut forged = blocks[0].block().clone();
+    forged.header.state_root = B256::repeat_byte(1);
+    let forged = LedgerBlock::new(forged);
+    ledger.hear(forged.clone());
+    ledger.note_finalized(1, forged.hash());
+    let failure = ledger.advance().expect_err("the block is invalid");
+    assert!(failure.to_string().contains("cannot execute"), "{failure}");
+    assert_eq!(ledger.with_chain(|chain| chain.head().number), 0);
 }

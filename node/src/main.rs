@@ -1,11 +1,16 @@
 //! `vnt`: the VNT Chain command line.
 //!
 //! `vnt dev` runs a single-node development chain with funded accounts, in the spirit of
-//! anvil and `substrate --dev`; `vnt node` runs a node of Hubble from its genesis.
+//! anvil and `substrate --dev`; `vnt node` runs a node of Hubble from its genesis, or with
+//! `--config` one validator of a Hubble network; `vnt devnet` starts a network of
+//! validators on loopback.
 
+mod config;
 mod contract;
+mod devnet;
 mod evm;
 mod load;
+mod validator;
 mod zk;
 
 use alloy_primitives::Address;
@@ -34,8 +39,11 @@ struct Cli {
 enum Command {
     /// Run a single-node development chain with ten funded accounts.
     Dev(DevArgs),
-    /// Run a Hubble node (the white paper's genesis allocation and team lock-up).
+    /// Run a Hubble node (the white paper's genesis allocation and team lock-up), or with
+    /// `--config` one validator of a Hubble network.
     Node(NodeArgs),
+    /// Start a network of validators on loopback, each a `vnt node --config` process.
+    Devnet(devnet::DevnetArgs),
     /// Create, build, deploy and call WebAssembly contracts.
     #[command(subcommand)]
     Contract(contract::ContractCommand),
@@ -92,6 +100,13 @@ struct NodeArgs {
     /// Receives the priority fees of the blocks this node produces.
     #[arg(long)]
     beneficiary: Option<Address>,
+    /// Run a validator of a Hubble network from this TOML file (see docs/network.md);
+    /// the file gives the genesis, data directory, addresses, keys and validators.
+    #[arg(
+        long,
+        conflicts_with_all = ["genesis", "beneficiary", "data_dir", "tmp", "instant"]
+    )]
+    config: Option<PathBuf>,
 }
 
 /// Hubble's genesis time: 2026-12-01T00:00:00Z.
@@ -122,15 +137,29 @@ fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,jsonrpsee=warn".into()),
         )
+        // Colours only on a terminal: `vnt devnet` sends each node's output to a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let cli = Cli::parse();
+    // A validator runs inside commonware's runtime, which builds its own tokio runtime.
+    if let Command::Node(NodeArgs {
+        config: Some(config),
+        ..
+    }) = &cli.command
+    {
+        return exit_code(validator::run(config));
+    }
     // Blocks and calls execute on the runtime's threads; WASM contracts need a deep stack.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(vnt_chain::execution::EXECUTION_STACK_BYTES)
         .build()
         .expect("a tokio runtime starts");
-    match runtime.block_on(run(cli)) {
+    exit_code(runtime.block_on(run(cli)))
+}
+
+fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::ExitCode {
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -155,6 +184,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         // CPU-bound on threads of its own; the async runtime only waits for it.
         Command::Evm(command) => return evm::run(command),
         Command::Zk(command) => return zk::run(command).await,
+        Command::Devnet(args) => return devnet::run(args, default_data_dir("devnet")).await,
         Command::Bench(BenchCommand::Transfers(args)) => {
             return load::transfers(args)
                 .await
@@ -230,7 +260,7 @@ fn dev_genesis(run: &RunArgs) -> Result<Genesis, Box<dyn std::error::Error>> {
     }
 }
 
-fn print_dev_accounts(signers: &[alloy_signer_local::PrivateKeySigner]) {
+pub(crate) fn print_dev_accounts(signers: &[alloy_signer_local::PrivateKeySigner]) {
     println!("Development accounts ({DEV_BALANCE_VNT} VNT each):");
     for (index, signer) in signers.iter().enumerate() {
         let key = alloy_primitives::hex::encode_prefixed(signer.to_bytes());

@@ -6,6 +6,7 @@ mod support;
 
 mod contracts;
 mod crash_safety;
+mod devnet;
 mod ethers_client;
 mod evm_statetest;
 mod hubble_node;

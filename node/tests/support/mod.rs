@@ -26,9 +26,16 @@ impl DevProcess {
 
     /// Starts `vnt SUBCOMMAND` with `args` and waits until it prints its RPC address.
     pub fn spawn_command(subcommand: &str, args: &[&str]) -> Self {
+        let mut all = vec![subcommand, "--rpc-addr", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Self::spawn_args(&all)
+    }
+
+    /// Starts `vnt ARGS` as given (the RPC address comes from them or a file they name) and
+    /// waits until it prints its RPC address.
+    pub fn spawn_args(args: &[&str]) -> Self {
+        let subcommand = args.first().copied().unwrap_or_default();
         let child = Command::new(env!("CARGO_BIN_EXE_vnt"))
-            .arg(subcommand)
-            .args(["--rpc-addr", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

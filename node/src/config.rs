@@ -1,0 +1,277 @@
+//! The validator's configuration file (`vnt node --config FILE`) and its key file.
+//!
+//! Both are TOML. Paths inside the configuration are relative to the file's directory, so a
+//! devnet directory can be moved as a whole. Everything from these files is outside input:
+//! a missing file, bad hex, a key of the wrong length, a proof of possession that does not
+//! verify or a node whose own key is not in the validator list are refused with an error
+//! that names the file and the field, never a panic.
+//!
+//! ```toml
+//! genesis = "../genesis.json"
+//! data_dir = "data"
+//! rpc_addr = "127.0.0.1:8545"
+//! p2p_addr = "127.0.0.1:30300"
+//! key_file = "keys.toml"
+//!
+//! [[validators]]
+//! identity = "…"   # ed25519 public key, hex
+//! bls = "…"        # BLS12-381 public key (G2, 96 bytes), hex
+//! pop = "…"        # its proof of possession for `account` on this chain, hex
+//! p2p_addr = "127.0.0.1:30300"
+//! account = "0x…"  # receives the fees of the blocks it proposes
+//! ```
+
+use alloy_primitives::{Address, hex};
+use commonware_codec::Encode;
+use commonware_cryptography::ed25519;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use vnt_chain::Genesis;
+use vnt_vortex::keys::{self, KeyError, ValidatorKeys};
+use vnt_vortex::scheme::{CommitteeMember, ConsensusCommittee, SchemeError};
+
+/// Why a configuration or key file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid file: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("{path}: {field} is not hex: {reason}")]
+    Hex {
+        path: String,
+        field: String,
+        reason: String,
+    },
+    #[error("{path}: {field}: {source}")]
+    Key {
+        path: String,
+        field: String,
+        source: KeyError,
+    },
+    #[error("{path}: the genesis file {genesis} is unusable: {reason}")]
+    Genesis {
+        path: String,
+        genesis: String,
+        reason: String,
+    },
+    #[error("{path}: the validator list is empty")]
+    NoValidators { path: String },
+    #[error("{path}: the validators do not form a committee: {source}")]
+    Committee { path: String, source: SchemeError },
+    #[error(
+        "{path}: this node's identity key {identity} is not in the validator list, so it would \
+         be a follower; `vnt node --config` runs validators only for now"
+    )]
+    NotAValidator { path: String, identity: String },
+    #[error(
+        "{path}: the validator list gives identity {identity} the BLS key {listed}, but the key \
+         file holds the BLS key {held}"
+    )]
+    WrongBlsKey {
+        path: String,
+        identity: String,
+        listed: String,
+        held: String,
+    },
+}
+
+/// The configuration file as written.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The genesis JSON file.
+    pub genesis: PathBuf,
+    /// Where the chain and consensus journal live.
+    pub data_dir: PathBuf,
+    /// Where JSON-RPC listens.
+    pub rpc_addr: SocketAddr,
+    /// Where the validator network listens.
+    pub p2p_addr: SocketAddr,
+    /// This validator's secret keys.
+    pub key_file: PathBuf,
+    /// Every validator of the (single) epoch, this one included.
+    pub validators: Vec<ValidatorEntry>,
+}
+
+/// One validator as the configuration lists it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatorEntry {
+    pub identity: String,
+    pub bls: String,
+    pub pop: String,
+    pub p2p_addr: SocketAddr,
+    pub account: Address,
+}
+
+/// A key file: the three 32-byte secrets of [`ValidatorKeys`], hex.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFile {
+    pub identity_secret: String,
+    pub bls_secret: String,
+    pub vrf_secret: String,
+}
+
+impl KeyFile {
+    /// The file that stores `keys`.
+    pub fn of(keys: &ValidatorKeys) -> Self {
+        Self {
+            identity_secret: hex::encode(keys.identity().encode()),
+            bls_secret: hex::encode(keys.bls().encode()),
+            vrf_secret: hex::encode(keys.vrf_seed()),
+        }
+    }
+
+    /// Reads and decodes a key file.
+    pub fn load(path: &Path) -> Result<ValidatorKeys, ConfigError> {
+        let file: Self = read_toml(path)?;
+        let shown = path.display().to_string();
+        let secret = |field: &str, text: &str| -> Result<[u8; 32], ConfigError> {
+            let bytes = decode_hex(&shown, field, text)?;
+            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| ConfigError::Hex {
+                path: shown.clone(),
+                field: field.into(),
+                reason: format!("a secret is 32 bytes, this is {}", bytes.len()),
+            })
+        };
+        let identity = secret("identity_secret", &file.identity_secret)?;
+        let bls = secret("bls_secret", &file.bls_secret)?;
+        let vrf = secret("vrf_secret", &file.vrf_secret)?;
+        ValidatorKeys::from_secrets(identity, bls, vrf).map_err(|source| ConfigError::Key {
+            path: shown,
+            field: "secrets".into(),
+            source,
+        })
+    }
+}
+
+impl ValidatorEntry {
+    /// The listing of `keys`, registering for `account` on `chain_id`.
+    pub fn of(keys: &ValidatorKeys, chain_id: u64, account: Address, p2p_addr: SocketAddr) -> Self {
+        let public = keys.public();
+        Self {
+            identity: hex::encode(public.identity.encode()),
+            bls: hex::encode(public.bls.encode()),
+            pop: hex::encode(keys.proof_of_possession(chain_id, &account.0.0)),
+            p2p_addr,
+            account,
+        }
+    }
+}
+
+/// A validated configuration: what the validator runs with.
+pub struct ValidatorConfig {
+    pub genesis: Genesis,
+    pub data_dir: PathBuf,
+    pub rpc_addr: SocketAddr,
+    pub p2p_addr: SocketAddr,
+    pub keys: ValidatorKeys,
+    /// This validator's account (fees of its proposals).
+    pub account: Address,
+    pub committee: ConsensusCommittee,
+    /// Every validator's identity and network address, this one included.
+    pub peers: Vec<(ed25519::PublicKey, SocketAddr)>,
+}
+
+impl ValidatorConfig {
+    /// Reads and checks the configuration at `path`, its genesis and its key file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let file: ConfigFile = read_toml(path)?;
+        let shown = path.display().to_string();
+        let base = path.parent().unwrap_or(Path::new("."));
+        let genesis_path = base.join(&file.genesis);
+        let genesis = Genesis::from_file(&genesis_path).map_err(|error| ConfigError::Genesis {
+            path: shown.clone(),
+            genesis: genesis_path.display().to_string(),
+            reason: error.to_string(),
+        })?;
+        let chain_id = genesis.config.chain_id;
+        let keys = KeyFile::load(&base.join(&file.key_file))?;
+        if file.validators.is_empty() {
+            return Err(ConfigError::NoValidators { path: shown });
+        }
+        let mut members = Vec::new();
+        let mut peers = Vec::new();
+        for (index, entry) in file.validators.iter().enumerate() {
+            let field = |name: &str| format!("validators[{index}].{name}");
+            let key_error = |name: &str, source| ConfigError::Key {
+                path: shown.clone(),
+                field: field(name),
+                source,
+            };
+            let identity_bytes = decode_hex(&shown, &field("identity"), &entry.identity)?;
+            let identity = keys::decode_identity(&identity_bytes)
+                .map_err(|source| key_error("identity", source))?;
+            let bls = decode_hex(&shown, &field("bls"), &entry.bls)?;
+            let pop = decode_hex(&shown, &field("pop"), &entry.pop)?;
+            // Aggregated votes are unsafe under keys nobody proved they hold (rogue keys).
+            let bls = keys::verify_proof_of_possession(chain_id, &entry.account.0.0, &bls, &pop)
+                .map_err(|source| key_error("pop", source))?;
+            members.push(CommitteeMember {
+                id: entry.account.0.0,
+                identity: identity.clone(),
+                bls,
+                seats: 1,
+            });
+            peers.push((identity, entry.p2p_addr));
+        }
+        let own = keys.public();
+        let Some(me) = members.iter().find(|m| m.identity == own.identity) else {
+            return Err(ConfigError::NotAValidator {
+                path: shown,
+                identity: hex::encode(own.identity.encode()),
+            });
+        };
+        if me.bls != own.bls {
+            return Err(ConfigError::WrongBlsKey {
+                path: shown,
+                identity: hex::encode(own.identity.encode()),
+                listed: hex::encode(me.bls.encode()),
+                held: hex::encode(own.bls.encode()),
+            });
+        }
+        let account = Address::from(me.id);
+        let committee = ConsensusCommittee::new(chain_id, 0, members).map_err(|source| {
+            ConfigError::Committee {
+                path: shown,
+                source,
+            }
+        })?;
+        Ok(Self {
+            genesis,
+            data_dir: base.join(&file.data_dir),
+            rpc_addr: file.rpc_addr,
+            p2p_addr: file.p2p_addr,
+            keys,
+            account,
+            committee,
+            peers,
+        })
+    }
+}
+
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|error| ConfigError::Parse {
+        path: shown,
+        reason: error.to_string(),
+    })
+}
+
+fn decode_hex(path: &str, field: &str, text: &str) -> Result<Vec<u8>, ConfigError> {
+    hex::decode(text).map_err(|error| ConfigError::Hex {
+        path: path.into(),
+        field: field.into(),
+        reason: error.to_string(),
+    })
+}

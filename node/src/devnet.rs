@@ -1,0 +1,278 @@
+//! `vnt devnet --validators N`: an N-validator Hubble network on loopback in one command.
+//!
+//! The first run writes a devnet directory: one genesis (the dev chain: chain id 1337 and
+//! the funded accounts `vnt dev` prints), and per validator `node-i/keys.toml` (its secret
+//! keys) and `node-i/config.toml` (what `vnt node --config` reads). Later runs on the same
+//! directory start the same network again from its data. Each validator is a child process
+//! `vnt node --config node-i/config.toml` logging to `node-i/node.log`, its pid in
+//! `node-i/pid`; validator i listens for validators on port P+2i and for JSON-RPC on
+//! P+2i+1. Ctrl-C or SIGTERM stops every child. A child that dies before it serves RPC
+//! stops the whole devnet with an error; one that dies later (killed by hand, say) is
+//! reported and the others keep running, as a real network would.
+//!
+//! Devnet keys follow from a seed picked at creation and written beside them: UNSAFE for
+//! anything of value.
+
+use crate::config::{ConfigFile, KeyFile, ValidatorEntry};
+use clap::Args;
+use std::fs;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use vnt_chain::Genesis;
+use vnt_chain::genesis::dev_signers;
+use vnt_chain::producer::unix_now;
+use vnt_vortex::keys::ValidatorKeys;
+use vnt_vortex::scheme::devnet_address;
+
+/// How long a validator may take to serve RPC after it starts.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a stopped validator may take to exit before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Args)]
+pub struct DevnetArgs {
+    /// Number of validators (four tolerate one failure).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    validators: u32,
+    /// Directory of the devnet's files and data; an existing devnet there is restarted
+    /// [default: ~/.vnt/devnet].
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// First port: validator i uses P+2i (validator network) and P+2i+1 (JSON-RPC).
+    #[arg(long, default_value_t = 30300)]
+    base_port: u16,
+}
+
+/// One running validator.
+struct Validator {
+    name: String,
+    child: Child,
+    rpc_addr: SocketAddr,
+    log: PathBuf,
+}
+
+pub async fn run(args: DevnetArgs, default_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = args.dir.unwrap_or(default_dir);
+    let count = args.validators as usize;
+    let last_port = u32::from(args.base_port) + 2 * args.validators;
+    if last_port > u32::from(u16::MAX) {
+        return Err(format!(
+            "--base-port {} leaves no room for {count} validators (two ports each)",
+            args.base_port
+        )
+        .into());
+    }
+    if dir.join("genesis.json").exists() {
+        println!("Restarting the devnet in {}", dir.display());
+    } else {
+        write_devnet(&dir, args.validators, args.base_port)?;
+        println!(
+            "Created a devnet of {count} validators in {}",
+            dir.display()
+        );
+    }
+    let mut validators = Vec::new();
+    for index in 0..count {
+        match spawn(&dir, index) {
+            Ok(validator) => validators.push(validator),
+            Err(error) => {
+                stop_all(&mut validators);
+                return Err(error);
+            }
+        }
+    }
+    if let Err(error) = await_started(&mut validators).await {
+        stop_all(&mut validators);
+        return Err(error.into());
+    }
+    crate::print_dev_accounts(&dev_signers());
+    for validator in &validators {
+        println!(
+            "{}: JSON-RPC http://{}  (pid {}, log {})",
+            validator.name,
+            validator.rpc_addr,
+            validator.child.id(),
+            validator.log.display()
+        );
+    }
+    println!("Devnet running; Ctrl-C stops it");
+    watch_until_signal(&mut validators).await;
+    say("Stopping the devnet");
+    stop_all(&mut validators);
+    Ok(())
+}
+
+/// Prints a line, ignoring a closed output: whoever started the devnet may have stopped
+/// reading, and the validators must be stopped all the same.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// Writes genesis, keys and configurations for `count` validators.
+fn write_devnet(dir: &Path, count: u32, base_port: u16) -> Result<(), Box<dyn std::error::Error>> {
+    fs::create_dir_all(dir)?;
+    let genesis = Genesis::dev(unix_now());
+    let chain_id = genesis.config.chain_id;
+    let genesis_path = dir.join("genesis.json");
+    fs::write(&genesis_path, serde_json::to_string_pretty(&genesis)?)?;
+    // The nodes read the file back: it must give the very chain written.
+    let reread = Genesis::from_file(&genesis_path)?;
+    let genesis_hash = vnt_chain::chain::genesis_block_hash(&genesis);
+    if vnt_chain::chain::genesis_block_hash(&reread) != genesis_hash {
+        return Err("the genesis file does not read back as the genesis written".into());
+    }
+    // Not secret: devnet keys are for loopback play (see the module docs).
+    let seed = unix_now() ^ (u64::from(std::process::id()) << 32);
+    fs::write(dir.join("seed"), format!("{seed}\n"))?;
+    let keys: Vec<ValidatorKeys> = (0..count).map(|i| ValidatorKeys::devnet(seed, i)).collect();
+    let port = |index: u32, offset: u32| -> Result<SocketAddr, String> {
+        let port = u16::try_from(u32::from(base_port) + 2 * index + offset)
+            .map_err(|_| format!("port of validator {index} is above 65535"))?;
+        Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+    };
+    let mut entries = Vec::new();
+    for (index, key) in (0..count).zip(&keys) {
+        let account = devnet_address(index).into();
+        entries.push(ValidatorEntry::of(key, chain_id, account, port(index, 0)?));
+    }
+    for (index, key) in (0..count).zip(&keys) {
+        let node_dir = dir.join(format!("node-{index}"));
+        fs::create_dir_all(&node_dir)?;
+        write_secret(
+            &node_dir.join("keys.toml"),
+            &toml::to_string(&KeyFile::of(key))?,
+        )?;
+        let config = ConfigFile {
+            genesis: PathBuf::from("../genesis.json"),
+            data_dir: PathBuf::from("data"),
+            rpc_addr: port(index, 1)?,
+            p2p_addr: port(index, 0)?,
+            key_file: PathBuf::from("keys.toml"),
+            validators: entries.clone(),
+        };
+        fs::write(node_dir.join("config.toml"), toml::to_string(&config)?)?;
+    }
+    Ok(())
+}
+
+/// Writes a file only its owner can read.
+fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+/// Starts `vnt node --config node-INDEX/config.toml`, logging to its directory.
+fn spawn(dir: &Path, index: usize) -> Result<Validator, Box<dyn std::error::Error>> {
+    let name = format!("node-{index}");
+    let node_dir = dir.join(&name);
+    let config_path = node_dir.join("config.toml");
+    let config: ConfigFile = toml::from_str(&fs::read_to_string(&config_path).map_err(|e| {
+        format!(
+            "{} is missing ({e}); the devnet in {} has fewer validators than asked",
+            config_path.display(),
+            dir.display()
+        )
+    })?)
+    .map_err(|e| format!("{}: {e}", config_path.display()))?;
+    let log = node_dir.join("node.log");
+    let output = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)?;
+    let child = Command::new(std::env::current_exe()?)
+        .arg("node")
+        .arg("--config")
+        .arg(&config_path)
+        .stdin(Stdio::null())
+        .stdout(output.try_clone()?)
+        .stderr(output)
+        .spawn()?;
+    fs::write(node_dir.join("pid"), format!("{}\n", child.id()))?;
+    Ok(Validator {
+        name,
+        child,
+        rpc_addr: config.rpc_addr,
+        log,
+    })
+}
+
+/// Waits until every validator serves RPC; fails if one exits or takes too long.
+async fn await_started(validators: &mut [Validator]) -> Result<(), String> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    for validator in validators.iter_mut() {
+        loop {
+            if let Ok(Some(status)) = validator.child.try_wait() {
+                return Err(format!(
+                    "{} exited at startup ({status}); see {}",
+                    validator.name,
+                    validator.log.display()
+                ));
+            }
+            let timeout = Duration::from_millis(200);
+            if TcpStream::connect_timeout(&validator.rpc_addr, timeout).is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{} did not serve JSON-RPC on {} within {START_TIMEOUT:?}; see {}",
+                    validator.name,
+                    validator.rpc_addr,
+                    validator.log.display()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Reports validators that exit, until Ctrl-C or SIGTERM.
+async fn watch_until_signal(validators: &mut [Validator]) {
+    let signal = crate::validator::shutdown_signal();
+    tokio::pin!(signal);
+    let mut reported = vec![false; validators.len()];
+    loop {
+        tokio::select! {
+            _ = &mut signal => return,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        for (validator, reported) in validators.iter_mut().zip(&mut reported) {
+            if !*reported && let Ok(Some(status)) = validator.child.try_wait() {
+                say(&format!(
+                    "{} exited ({status}); the others go on",
+                    validator.name
+                ));
+                *reported = true;
+            }
+        }
+    }
+}
+
+/// Asks every validator to stop (SIGTERM), then kills those still running after a while.
+fn stop_all(validators: &mut [Validator]) {
+    for validator in validators.iter_mut() {
+        // One that exited was reaped already; its pid may belong to another process now.
+        if matches!(validator.child.try_wait(), Ok(None)) {
+            let pid = validator.child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        }
+    }
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    for validator in validators.iter_mut() {
+        while matches!(validator.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = validator.child.kill();
+        let _ = validator.child.wait();
+    }
+}

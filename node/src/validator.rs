@@ -1,0 +1,213 @@
+//! `vnt node --config FILE`: one validator of a Hubble network on real sockets.
+//!
+//! The node runs inside commonware's tokio runtime (its `Runner` builds the tokio runtime;
+//! jsonrpsee runs on it unchanged). Validators talk consensus over commonware-p2p's
+//! `authenticated::lookup` network: a fixed list of validators with known addresses,
+//! connections authenticated by each validator's ed25519 identity key. On it run simplex's
+//! three channels (votes, certificates, resolver) and the engine's block channel; the
+//! ledger (`vnt_hubble`) works over the same [`Shared`] chain and pool as the JSON-RPC
+//! server, so transactions sent over RPC reach this validator's proposals and RPC reads
+//! the finalized chain.
+
+use crate::config::ValidatorConfig;
+use commonware_codec::Encode;
+use commonware_consensus::simplex::config::{
+    Config as SimplexConfig, Floor, ForwardPolicy, SkipBudget, SkipPolicy,
+};
+use commonware_consensus::simplex::{self, elector::RoundRobin};
+use commonware_consensus::types::{Epoch, ViewDelta};
+use commonware_cryptography::{ChaCha20Poly1305, Sha256, ed25519};
+use commonware_p2p::authenticated::lookup;
+use commonware_p2p::{Address as PeerAddress, AddressableManager};
+use commonware_parallel::Sequential;
+use commonware_runtime::buffer::paged::CacheRef;
+use commonware_runtime::{Quota, Runner, Spawner, Supervisor, tokio as cw_tokio};
+use commonware_stream::cups::{self, Cups};
+use commonware_stream::sake::{self, Sake};
+use commonware_utils::ordered::Map;
+use commonware_utils::{NZDuration, NZU16, NZU32, NZUsize};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use vnt_chain::Chain;
+use vnt_chain::node::Shared;
+use vnt_chain::pool::PoolConfig;
+use vnt_hubble::application::{Application, SharedLedger};
+use vnt_hubble::block::{MAX_BLOCK_BYTES, digest_of};
+use vnt_hubble::ledger::Ledger;
+use vnt_vortex::scheme::{BlockDigest, VortexScheme};
+
+/// simplex's vote, certificate and resolver channels, and the engine's block channel.
+const VOTES: u64 = 0;
+const CERTIFICATES: u64 = 1;
+const RESOLVER: u64 = 2;
+const BLOCKS: u64 = 3;
+
+/// How long a view waits for its leader's proposal. A proposal may wait up to a second for
+/// the clock (block times strictly increase, see `MAX_PROPOSE_AHEAD_SECS`) and then executes
+/// its transactions; peers execute it again before voting.
+const LEADER_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a view waits for a certificate once it has a proposal (execution included).
+const CERTIFICATION_TIMEOUT: Duration = Duration::from_secs(6);
+/// How often a timed-out view re-broadcasts its nullify vote.
+const TIMEOUT_RETRY: Duration = Duration::from_secs(10);
+/// After this long without progress, leaders that were silent are skipped.
+const SKIP_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// Messages per second and channel each peer may send (a view is a handful of messages).
+const CHANNEL_RATE: u32 = 10_000;
+
+/// Runs the validator configured in `config_path` until Ctrl-C, SIGTERM or a failure.
+pub fn run(config_path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let config = ValidatorConfig::load(config_path)?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let chain = Chain::open(&config.data_dir.join("chain"), config.genesis.clone())?;
+    let runtime = cw_tokio::Config::new()
+        .with_storage_directory(config.data_dir.join("consensus"))
+        // Blocks execute on the runtime's threads; WASM contracts need a deep stack.
+        .with_thread_stack_size(vnt_chain::execution::EXECUTION_STACK_BYTES)
+        .with_worker_threads(3);
+    cw_tokio::Runner::new(runtime)
+        .start(|context| serve(context, config, chain))
+        .map_err(Into::into)
+}
+
+async fn serve(
+    context: cw_tokio::Context,
+    config: ValidatorConfig,
+    chain: Chain,
+) -> Result<(), String> {
+    let genesis_digest = digest_of(vnt_chain::chain::genesis_block_hash(&config.genesis));
+    let shared = Arc::new(Shared::new(chain, PoolConfig::default(), config.account));
+    let (rpc_addr, rpc) = vnt_chain::rpc::start(config.rpc_addr, shared.clone())
+        .await
+        .map_err(|error| format!("cannot serve JSON-RPC on {}: {error}", config.rpc_addr))?;
+
+    let identity: ed25519::PrivateKey = config.keys.identity().clone();
+    let own_identity = config.keys.public().identity;
+    let validators = config.committee.identities();
+    let max_message_size = commonware_p2p::max_message_size(&[
+        simplex::max_payload_size::<VortexScheme, BlockDigest>(validators.len() as u32),
+        // A block message: tag, length prefix, RLP.
+        1 + 4 + MAX_BLOCK_BYTES,
+    ]);
+    let chain_id = config.genesis.config.chain_id;
+    let namespace = format!("vnt-hubble/{chain_id}/validators").into_bytes();
+    let handshake = Cups::<_, ChaCha20Poly1305>::new(
+        Sake {
+            signer: identity,
+            synchrony_bound: Duration::from_secs(5),
+            max_handshake_age: Duration::from_secs(10),
+            version: sake::Version::V1,
+        },
+        cups::Version::V1,
+    );
+    let p2p = lookup::Config::local(
+        handshake,
+        &namespace,
+        config.p2p_addr,
+        commonware_p2p::authenticated::peer_set_limit(&validators, &own_identity),
+        max_message_size,
+        NZUsize!(1_024),
+    );
+    let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p);
+    let peers: Map<ed25519::PublicKey, PeerAddress> = config
+        .peers
+        .iter()
+        .map(|(identity, addr)| (identity.clone(), PeerAddress::Symmetric(*addr)))
+        .collect::<Vec<_>>()
+        .try_into()
+        .map_err(|_| "two validators share an identity key".to_string())?;
+    let _ = oracle.track(0, peers);
+    let quota = Quota::per_second(NZU32!(CHANNEL_RATE));
+    let votes = network.register(VOTES, quota);
+    let certificates = network.register(CERTIFICATES, quota);
+    let resolver = network.register(RESOLVER, quota);
+    let (block_sender, block_receiver) = network.register(BLOCKS, quota);
+
+    let ledger = SharedLedger::new(Ledger::new(shared.clone()));
+    let app = Application::new(context.child("application"), ledger, block_sender);
+    let server = app.clone();
+    let committer = app.clone();
+    context
+        .child("blocks")
+        .spawn(move |_| server.serve_blocks(block_receiver));
+    context
+        .child("commit")
+        .spawn(move |_| committer.commit_finalized());
+    let scheme = config
+        .committee
+        .signer(&config.keys)
+        .ok_or("this node's BLS key is not in the committee")?;
+    let engine = simplex::Engine::new(
+        context.child("engine"),
+        SimplexConfig {
+            scheme,
+            elector: RoundRobin::<Sha256>::default(),
+            blocker: oracle,
+            automaton: app.clone(),
+            relay: app.clone(),
+            reporter: app,
+            // Conflicting votes are evidence for slashing; keep them to report them.
+            track_historical_votes: true,
+            strategy: Sequential,
+            partition: "hubble-epoch-0".into(),
+            mailbox_size: NZUsize!(1024),
+            epoch: Epoch::zero(),
+            floor: Floor::Genesis(genesis_digest),
+            replay_buffer: NZUsize!(1024 * 1024),
+            write_buffer: NZUsize!(1024 * 1024),
+            page_cache: CacheRef::new(NZU16!(16_384), NZUsize!(1_000)),
+            leader_timeout: LEADER_TIMEOUT,
+            certification_timeout: CERTIFICATION_TIMEOUT,
+            timeout_retry: TIMEOUT_RETRY,
+            view_retention: ViewDelta::new(10),
+            skip: SkipPolicy::Enabled {
+                timeout: SKIP_TIMEOUT,
+                budget: SkipBudget::Participants,
+            },
+            fetch_timeout: NZDuration!(Duration::from_secs(1)),
+            fetch_retry_delay: Duration::from_millis(100),
+            forward: ForwardPolicy::Disabled,
+        },
+    );
+    network.start();
+    engine.start(votes, certificates, resolver);
+
+    println!("Data directory: {}", config.data_dir.display());
+    println!("Validator identity: {}", hex_of(&own_identity));
+    println!("Validator network: {}", config.p2p_addr);
+    println!("JSON-RPC (HTTP and WebSocket): http://{rpc_addr}");
+
+    let failure = tokio::select! {
+        _ = shutdown_signal() => None,
+        reason = shared.failure() => Some(reason),
+    };
+    println!("Shutting down");
+    let _ = rpc.stop();
+    rpc.stopped().await;
+    match failure {
+        Some(reason) => Err(reason),
+        None => Ok(()),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (how `vnt devnet` stops its nodes).
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn hex_of(identity: &ed25519::PublicKey) -> String {
+    alloy_primitives::hex::encode(identity.encode())
+}

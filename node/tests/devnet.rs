@@ -1,0 +1,341 @@
+//! `vnt devnet --validators 4` on loopback: four `vnt node --config` processes finalize
+//! blocks together; a transfer sent to one is final on all four in the same block; with one
+//! validator killed (SIGKILL) the other three go on; restarted with `vnt node --config`, it
+//! catches up and agrees on every block hash.
+//!
+//! Every process started here is stopped when the test ends, pass or fail: the devnet by
+//! SIGTERM (it stops its children), then any validator still alive by its pid file.
+
+use crate::support::{DevProcess, rpc};
+use alloy_primitives::{Address, U256};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use vnt_chain::config::DEV_CHAIN_ID;
+use vnt_chain::testing::{Transfer, signers};
+
+const VALIDATORS: usize = 4;
+/// Bound of every wait on the network (start, a height, a receipt, a catch-up).
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// A running `vnt devnet` and the RPC URL of each validator.
+struct Devnet {
+    child: Child,
+    dir: tempfile::TempDir,
+    urls: Vec<String>,
+}
+
+impl Devnet {
+    /// Starts `vnt devnet --validators N` in a temporary directory on free ports; returns
+    /// once it says it runs.
+    fn start(validators: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let base_port = free_ports(2 * validators).to_string();
+        let count = validators.to_string();
+        let child = Command::new(env!("CARGO_BIN_EXE_vnt"))
+            .args(["devnet", "--validators", &count, "--base-port", &base_port])
+            .arg("--dir")
+            .arg(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the vnt binary starts");
+        let mut devnet = Self {
+            child,
+            dir,
+            urls: Vec::new(),
+        };
+        let stdout = devnet.child.stdout.take().unwrap();
+        let (lines, received) = mpsc::channel();
+        // Reads to the end: a devnet writing to a closed pipe would fail.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = lines.send(line);
+            }
+        });
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = received
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("vnt devnet did not report running in {DEADLINE:?}"));
+            if let Some(rest) = line.split_once(": JSON-RPC ").map(|(_, rest)| rest) {
+                let url = rest.split_whitespace().next().unwrap();
+                devnet.urls.push(url.to_string());
+            }
+            if line.starts_with("Devnet running") {
+                assert_eq!(devnet.urls.len(), validators, "one RPC URL per validator");
+                return devnet;
+            }
+        }
+    }
+
+    fn node_dir(&self, index: usize) -> PathBuf {
+        self.dir.path().join(format!("node-{index}"))
+    }
+
+    /// The pid `vnt devnet` wrote for validator `index`.
+    fn pid(&self, index: usize) -> u32 {
+        let text = std::fs::read_to_string(self.node_dir(index).join("pid")).unwrap();
+        text.trim().parse().unwrap()
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Should the devnet have died without stopping its children, stop them here (only a
+        // process that still runs this devnet's configuration: pids are reused).
+        for index in 0..self.urls.len() {
+            let Ok(text) = std::fs::read_to_string(self.node_dir(index).join("pid")) else {
+                continue;
+            };
+            let pid = text.trim();
+            let config = self.node_dir(index).join("config.toml");
+            if runs_config(pid, &config) {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+            }
+        }
+    }
+}
+
+/// Whether process `pid` is a `vnt node` running `config`.
+fn runs_config(pid: &str, config: &Path) -> bool {
+    let Ok(command_line) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let command_line = String::from_utf8_lossy(&command_line);
+    command_line.contains(config.to_str().unwrap())
+}
+
+/// A first port of `count` consecutive free ports on loopback.
+fn free_ports(count: usize) -> u16 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let mut start = 20_000 + ((nanos ^ std::process::id()) % 30_000) as u16;
+    for _ in 0..100 {
+        let free = (0..count as u16).all(|i| TcpListener::bind(("127.0.0.1", start + i)).is_ok());
+        if free {
+            return start;
+        }
+        start = 20_000 + (start - 20_000 + 997) % 30_000;
+    }
+    panic!("no {count} consecutive free ports on 127.0.0.1");
+}
+
+fn quantity(value: &Value) -> u64 {
+    u64::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+fn height(url: &str) -> u64 {
+    quantity(&rpc(url, "eth_blockNumber", json!([])).unwrap())
+}
+
+fn block(url: &str, number: u64) -> Value {
+    rpc(
+        url,
+        "eth_getBlockByNumber",
+        json!([format!("{number:#x}"), false]),
+    )
+    .unwrap()
+}
+
+/// Polls until every node in `urls` is above `goal`; panics with the heights at the deadline.
+fn await_all_above(urls: &[String], goal: u64, what: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let heights: Vec<u64> = urls.iter().map(|url| height(url)).collect();
+        if heights.iter().all(|&h| h > goal) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: heights {heights:?} not all above {goal} within {DEADLINE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Polls `url` until the transaction `hash` has a receipt; returns it.
+fn await_receipt(url: &str, hash: &Value) -> Value {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let receipt = rpc(url, "eth_getTransactionReceipt", json!([hash])).unwrap();
+        if !receipt.is_null() {
+            return receipt;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{url} has no receipt for {hash} within {DEADLINE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn four_validators_finalize_survive_a_kill_and_the_killed_one_catches_up() {
+    let devnet = Devnet::start(VALIDATORS);
+    await_all_above(&devnet.urls, 2, "start");
+
+    // A transfer sent to node 0 is final on all four, in the same block, same state root.
+    let recipient = Address::repeat_byte(0x42);
+    let value = U256::from(123_456_789u64);
+    let raw = Transfer::new(DEV_CHAIN_ID, 0, recipient, value).sign(&signers()[0]);
+    let hash = rpc(&devnet.urls[0], "eth_sendRawTransaction", json!([raw])).unwrap();
+    let receipts: Vec<Value> = devnet
+        .urls
+        .iter()
+        .map(|url| await_receipt(url, &hash))
+        .collect();
+    let included_in = &receipts[0]["blockHash"];
+    for (url, receipt) in devnet.urls.iter().zip(&receipts) {
+        assert_eq!(&receipt["blockHash"], included_in, "{url}");
+        assert_eq!(receipt["status"], json!("0x1"), "{url}");
+        let number = quantity(&receipt["blockNumber"]);
+        let first = block(&devnet.urls[0], number);
+        assert_eq!(block(url, number)["stateRoot"], first["stateRoot"], "{url}");
+        let balance = rpc(url, "eth_getBalance", json!([recipient, "latest"])).unwrap();
+        assert_eq!(balance.as_str().unwrap().parse::<U256>().unwrap(), value);
+    }
+
+    // SIGKILL validator 3: the other three keep finalizing.
+    let killed = devnet.pid(3).to_string();
+    let status = Command::new("kill")
+        .args(["-KILL", &killed])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -KILL {killed}");
+    let survivors = &devnet.urls[..3];
+    let at_kill = survivors.iter().map(|url| height(url)).max().unwrap();
+    await_all_above(survivors, at_kill + 5, "after the kill");
+
+    // Restarted from its configuration, it catches up and agrees on every block.
+    let config = devnet.node_dir(3).join("config.toml");
+    let restarted = DevProcess::spawn_args(&["node", "--config", config.to_str().unwrap()]);
+    assert_eq!(restarted.rpc_url, devnet.urls[3], "the same RPC address");
+    let goal = height(&devnet.urls[0]);
+    await_all_above(std::slice::from_ref(&restarted.rpc_url), goal, "catch-up");
+    for number in 1..=goal {
+        let expected = block(&devnet.urls[0], number)["hash"].clone();
+        for url in &devnet.urls[1..] {
+            assert_eq!(
+                block(url, number)["hash"],
+                expected,
+                "block {number} on {url}"
+            );
+        }
+    }
+    drop(restarted);
+}
+
+/// A configuration naming a genesis, keys of devnet validator 0 (seed 7) and the
+/// validators `listed` (indices of devnet keys under the same seed), in `dir`.
+fn write_config(dir: &Path, listed: &[u32], identity_override: Option<&str>) -> PathBuf {
+    use commonware_codec::Encode;
+    use vnt_vortex::keys::ValidatorKeys;
+    let hex = |bytes: &[u8]| alloy_primitives::hex::encode(bytes);
+    let genesis = vnt_chain::Genesis::dev(0);
+    std::fs::write(
+        dir.join("genesis.json"),
+        serde_json::to_string(&genesis).unwrap(),
+    )
+    .unwrap();
+    let own = ValidatorKeys::devnet(7, 0);
+    let keys = format!(
+        "identity_secret = \"{}\"\nbls_secret = \"{}\"\nvrf_secret = \"{}\"\n",
+        hex(&own.identity().encode()),
+        hex(&own.bls().encode()),
+        hex(&own.vrf_seed())
+    );
+    std::fs::write(dir.join("keys.toml"), keys).unwrap();
+    let mut config = String::from(
+        "genesis = \"genesis.json\"\ndata_dir = \"data\"\nrpc_addr = \"127.0.0.1:0\"\n\
+         p2p_addr = \"127.0.0.1:0\"\nkey_file = \"keys.toml\"\n",
+    );
+    for &index in listed {
+        let keys = ValidatorKeys::devnet(7, index);
+        let account = Address::with_last_byte(index as u8 + 1);
+        let public = keys.public();
+        let identity = identity_override.map_or(hex(&public.identity.encode()), str::to_string);
+        config += &format!(
+            "\n[[validators]]\nidentity = \"{identity}\"\nbls = \"{}\"\npop = \"{}\"\n\
+             p2p_addr = \"127.0.0.1:1\"\naccount = \"{account}\"\n",
+            hex(&public.bls.encode()),
+            hex(&keys.proof_of_possession(DEV_CHAIN_ID, &account.0.0)),
+        );
+    }
+    let path = dir.join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+#[test]
+fn a_bad_validator_configuration_is_refused_with_a_readable_reason() {
+    use crate::support::vnt_fails;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere.toml");
+    let error = vnt_fails(&["node", "--config", missing.to_str().unwrap()]);
+    assert!(
+        error.contains("cannot read") && error.contains("nowhere.toml"),
+        "{error}"
+    );
+
+    let config = write_config(dir.path(), &[0, 1], Some("zz"));
+    let error = vnt_fails(&["node", "--config", config.to_str().unwrap()]);
+    assert!(
+        error.contains("validators[0].identity is not hex"),
+        "{error}"
+    );
+
+    // Its own key is not listed: it would be a follower, which is refused for now.
+    let config = write_config(dir.path(), &[1, 2, 3], None);
+    let error = vnt_fails(&["node", "--config", config.to_str().unwrap()]);
+    assert!(error.contains("not in the validator list"), "{error}");
+    assert!(!error.contains("panicked"), "refused, not crashed: {error}");
+}
+
+#[test]
+fn a_devnet_whose_validator_cannot_start_exits_with_an_error_and_stops_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let base_port = free_ports(4);
+    // Validator 1's JSON-RPC port is taken, so it exits at startup.
+    let _taken = TcpListener::bind(("127.0.0.1", base_port + 3)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_vnt"))
+        .args([
+            "devnet",
+            "--validators",
+            "2",
+            "--base-port",
+            &base_port.to_string(),
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the vnt binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the devnet must fail: {stderr}");
+    assert!(
+        stderr.contains("node-1 exited at startup"),
+        "names the validator: {stderr}"
+    );
+    // Validator 0 was stopped with it.
+    let pid = std::fs::read_to_string(dir.path().join("node-0/pid")).unwrap();
+    let config = dir.path().join("node-0/config.toml");
+    assert!(!runs_config(pid.trim(), &config), "validator 0 still runs");
+}
