@@ -4,7 +4,17 @@
 
 use libp2p::PeerId;
 
-use crate::{error::FollowError, handle::NetHandle};
+use std::time::Duration;
+
+use crate::{
+    error::{FollowError, SyncError},
+    handle::NetHandle,
+};
+
+/// Wait after a peer refuses a range for exceeding its request rate; doubled on each further
+/// refusal up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// The node's finalized store, as the follower sees it.
 pub trait BlockImporter {
@@ -47,7 +57,8 @@ pub struct CaughtUp {
 ///
 /// Peers are tried from the highest head down: when one fails (it stops answering, serves
 /// nothing below the head it claims, or serves a block the importer refuses), the follower
-/// moves on to the next peer still ahead of the node. If every peer fails, the error of the
+/// moves on to the next peer still ahead of the node. A peer that refuses a request for
+/// exceeding its rate limit is waited for (backing off from 50 ms to 2 s), not abandoned. If every peer fails, the error of the
 /// first is returned. The request budget covers all peers together.
 pub async fn catch_up(
     network: &NetHandle,
@@ -112,6 +123,7 @@ async fn follow_peer(
     progress: &mut Progress,
     options: FollowOptions,
 ) -> Result<CaughtUp, FollowError> {
+    let mut backoff = FIRST_BACKOFF;
     loop {
         let next = importer.next_height();
         let caught_up = |progress: &Progress, head| CaughtUp {
@@ -125,7 +137,15 @@ async fn follow_peer(
                 return Ok(caught_up(progress, head));
             }
             progress.requests += 1;
-            let latest = network.status(peer).await?.height;
+            let latest = match network.status(peer).await {
+                Ok(status) => status.height,
+                Err(SyncError::RateLimited { .. }) => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
             if latest <= head {
                 return Ok(caught_up(progress, head));
             }
@@ -140,7 +160,20 @@ async fn follow_peer(
             });
         }
         progress.requests += 1;
-        let blocks = network.blocks(peer, next, options.batch).await?;
+        let blocks = match network.blocks(peer, next, options.batch).await {
+            Ok(blocks) => {
+                backoff = FIRST_BACKOFF;
+                blocks
+            }
+            Err(SyncError::RateLimited { .. }) => {
+                // The peer serves everyone a fair share; waiting is cheaper than starting over
+                // with a peer that may be further behind.
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        };
         if blocks.is_empty() {
             return Err(FollowError::EmptyRange {
                 peer,

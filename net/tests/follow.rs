@@ -1,7 +1,7 @@
 //! Catching up with the finalized chain through the follower helper.
 
 use vnt_net::{
-    FollowError,
+    FollowError, Limits,
     follow::{BlockImporter, FollowOptions, catch_up},
 };
 
@@ -166,4 +166,37 @@ async fn a_peer_that_claims_more_than_it_serves_is_left_for_the_next_best() {
     assert_eq!(caught_up.peer, honest.peer_id());
     assert_eq!(caught_up.head, 99);
     assert_eq!(store.blocks, MemoryChain::new(100, 24).blocks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_waits_out_the_peer_rate_limit_instead_of_failing() {
+    // Twelve requests against five a second: the follower is refused several times.
+    let limits = Limits {
+        requests_per_second: 5,
+        ..Limits::default()
+    };
+    let a = NodeSpec::new(&[])
+        .chain(MemoryChain::new(100, 24))
+        .limits(limits)
+        .start()
+        .await;
+    let late = NodeSpec::new(&[&a]).start().await;
+    wait_connected(&late, a.peer_id(), "the late joiner connects to A").await;
+
+    let mut store = CheckingStore {
+        blocks: Vec::new(),
+        refuse: None,
+    };
+    let options = FollowOptions {
+        batch: 10,
+        max_requests: 1_000,
+    };
+    let caught_up = catch_up(&late.handle, &mut store, options).await.unwrap();
+    assert_eq!(caught_up.head, 99);
+    assert_eq!(store.blocks, MemoryChain::new(100, 24).blocks);
+    assert!(
+        caught_up.requests > 12,
+        "refused requests count too: {}",
+        caught_up.requests
+    );
 }
