@@ -50,6 +50,8 @@ pub enum ChainError {
     NoStateBefore { number: u64, reason: String },
     #[error(transparent)]
     ShieldedPool(#[from] crate::shielded::PoolKeyError),
+    #[error("block {number}'s end-of-block step failed: {reason}")]
+    EndOfBlock { number: u64, reason: String },
     #[error("block {0} is neither the head nor a pending block")]
     UnknownParent(B256),
     #[error("block {0} is not pending (never proposed or imported, or pruned)")]

@@ -277,7 +277,7 @@ impl Genesis {
         let staking = self.alloc.get(&STAKING);
         match &self.config.staking {
             Some(config) => {
-                config.validate()?;
+                config.validate(self.config.chain_id)?;
                 if staking != Some(&staking_account(config)) {
                     return Err(GenesisError::StakingAccount);
                 }
@@ -329,10 +329,11 @@ pub fn shielded_pool_account(pool: &ShieldedPoolConfig) -> GenesisAccount {
     }
 }
 
-/// The staking contract's account at genesis: its marker code and its parameters. It holds
-/// no balance: genesis registers no validator.
+/// The staking contract's account at genesis: its marker code, its parameters, the genesis
+/// validators with their committees, and their stake as its balance.
 pub fn staking_account(staking: &StakingConfig) -> GenesisAccount {
     GenesisAccount {
+        balance: staking.genesis_bonded(),
         // A contract account, as on Ethereum: nonce 1 (EIP-161).
         nonce: 1,
         code: Some(Bytes::from_static(&STAKING_CODE)),
@@ -432,10 +433,10 @@ mod tests {
         std::fs::write(&path, json.to_string()).unwrap();
         let err = Genesis::from_file(&path).unwrap_err().to_string();
         assert!(
-            err.contains("unbondingPeriod (10) must be longer than evidenceWindow (32)"),
+            err.contains("unbondingPeriod (10) must be longer than evidenceWindow (32) plus three epochs (48 blocks)"),
             "{err}"
         );
-        json["config"]["staking"]["unbondingPeriod"] = serde_json::json!(33);
+        json["config"]["staking"]["unbondingPeriod"] = serde_json::json!(81);
         std::fs::write(&path, json.to_string()).unwrap();
         let genesis = Genesis::from_file(&path).unwrap();
         let config = genesis.config.staking.as_ref().unwrap();

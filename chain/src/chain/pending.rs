@@ -257,6 +257,12 @@ impl Chain {
             };
             let mut executor = BlockExecutor::new(view, ctx, self.config(), &self.vesting);
             work(&mut executor);
+            executor
+                .end_block()
+                .map_err(|reason| ChainError::EndOfBlock {
+                    number: ctx.number,
+                    reason,
+                })?;
             executor.finish()
         };
         undos.push(apply_undoable(&mut self.state, &executed.diff));

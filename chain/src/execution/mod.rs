@@ -270,6 +270,22 @@ impl<'a> BlockExecutor<'a> {
         vesting_check(tx, schedule, balance, now)
     }
 
+    /// The chain's own end-of-block work, after the last transaction and before
+    /// [`BlockExecutor::finish`]: the staking contract folds the block's `prevrandao` into
+    /// its epoch's randomness and, at an epoch's last block, draws a committee
+    /// ([`crate::staking::epochs`]). It does nothing on a chain without staking. State
+    /// tests, which model no chain, skip it. `Err` is a ledger failure.
+    pub fn end_block(&mut self) -> Result<(), String> {
+        let block = &self.evm.ctx.block;
+        let number = block.number.saturating_to();
+        let mix_hash = block.prevrandao.unwrap_or_default();
+        crate::staking::hook::end_block(
+            &mut self.evm.ctx.journaled_state.database,
+            number,
+            mix_hash,
+        )
+    }
+
     /// Ends the block: the executed transactions, their receipts and the state they change.
     pub fn finish(mut self) -> ExecutedBlock {
         let cache = &self.evm.ctx.journaled_state.database.cache;

@@ -5,6 +5,9 @@
 //! refused, never followed. Key bytes are checked for what they are only after decoding
 //! ([`super::calls`]), so a malformed key is named as such rather than as bad ABI.
 
+// `sol!` gives each event a constructor with one argument per field; `Slashed` has eight.
+#![allow(clippy::too_many_arguments)]
+
 use crate::system::{Step, Stop};
 use alloy_sol_types::SolCall;
 use alloy_sol_types::abi::AbiDecoderConfig;
@@ -36,9 +39,21 @@ sol! {
             uint256 stake;
         }
 
+        /// A member of an epoch's committee.
+        struct Member {
+            address validator;
+            bytes32 identity;
+            bytes blsPublicKey;
+            /// Seats drawn (reward and leader weight; the member's vote counts once).
+            uint64 seats;
+        }
+
         /// Registers `msg.sender` as a validator candidate, bonding `msg.value`.
+        /// `identitySignature` is the identity key's ed25519 signature over
+        /// `chainId (8 bytes, big-endian) ‖ msg.sender ‖ blsPublicKey`.
         function register(
             bytes32 identity,
+            bytes calldata identitySignature,
             bytes calldata blsPublicKey,
             bytes calldata blsProofOfPossession,
             bytes32 vrfPublicKey
@@ -49,6 +64,9 @@ sol! {
         function unbond(uint256 amount) external;
         /// Pays out every matured unbonding entry; returns the amount paid.
         function withdraw() external returns (uint256);
+        /// Slashes and jails the signer of two conflicting votes (`vnt_vortex::evidence`
+        /// bytes), paying the reporter its share.
+        function reportEvidence(bytes calldata evidence) external;
 
         function validator(address account) external view returns (Validator memory);
         function totalBonded() external view returns (uint256);
@@ -56,11 +74,22 @@ sol! {
         function candidates() external view returns (Candidate[] memory);
         function unbondingPeriod() external view returns (uint64);
         function minimumStake() external view returns (uint256);
+        /// The epoch of the block the call runs in.
+        function currentEpoch() external view returns (uint64);
+        function epochLength() external view returns (uint64);
+        /// The seed of `epoch`, zero until fixed.
+        function epochSeed(uint64 epoch) external view returns (bytes32);
+        /// The members serving `epoch` (jailed ones left out of later epochs), ordered by
+        /// address; reverts for an epoch whose committee is not drawn yet.
+        function committee(uint64 epoch) external view returns (Member[] memory);
+        function jailed(address account) external view returns (bool);
 
         event Registered(address indexed validator, bytes32 indexed identity, bytes blsPublicKey, bytes32 vrfPublicKey);
         event Bonded(address indexed validator, uint256 amount, uint256 bonded);
         event Unbonding(address indexed validator, uint256 amount, uint64 maturesAt);
         event Withdrawn(address indexed validator, uint256 amount);
+        /// `fault`: 1 conflicting notarize, 2 conflicting finalize, 3 nullify and finalize.
+        event Slashed(address indexed offender, address indexed reporter, uint64 indexed epoch, uint64 view, uint8 fault, uint256 slashed, uint256 reward, uint256 burned);
     }
 }
 
@@ -79,6 +108,7 @@ mod tests {
     fn sample() -> IStaking::registerCall {
         IStaking::registerCall {
             identity: B256::repeat_byte(1),
+            identitySignature: Bytes::from(vec![5u8; 64]),
             blsPublicKey: Bytes::from(vec![2u8; 96]),
             blsProofOfPossession: Bytes::from(vec![3u8; 48]),
             vrfPublicKey: B256::repeat_byte(4),

@@ -6,41 +6,30 @@ use super::storage::{self, Entry, Slots};
 use super::{MAX_UNBONDING_ENTRIES, gas};
 use crate::execution::wasm::FrameContext;
 use crate::system::{Frame, Step, Stop};
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolEvent};
-use vnt_vortex::committee::{CommitteeError, EpochSeed, VrfProof, verify_output};
-use vnt_vortex::keys::{decode_bls_public_key, decode_identity, decode_pop};
+use vnt_vortex::keys::{
+    IDENTITY_SIGNATURE_LEN, decode_bls_public_key, decode_identity, decode_pop,
+    decode_vrf_public_key,
+};
 
-/// Checks the shapes of a registration's keys: the identity and VRF keys are valid points,
-/// the BLS key a point of the right subgroup, the proof a valid signature encoding. Does not
-/// verify the proof (the costly part).
+/// Checks the shapes of a registration's keys: the identity and VRF keys are valid points
+/// (the VRF key not the identity point), the BLS key a point of the right subgroup, the
+/// proof a valid signature encoding, the identity signature 64 bytes. Verifies no signature
+/// (the costly part).
 pub(super) fn check_keys(call: &IStaking::registerCall) -> Step<()> {
     let refuse = |error: vnt_vortex::keys::KeyError| Stop::revert(error.to_string());
     decode_identity(call.identity.as_slice()).map_err(refuse)?;
-    check_vrf_key(&call.vrfPublicKey)?;
+    decode_vrf_public_key(call.vrfPublicKey.as_slice()).map_err(refuse)?;
     decode_bls_public_key(&call.blsPublicKey).map_err(refuse)?;
     decode_pop(&call.blsProofOfPossession).map_err(refuse)?;
+    if call.identitySignature.len() != IDENTITY_SIGNATURE_LEN {
+        return Err(Stop::revert(format!(
+            "identity signature must be {IDENTITY_SIGNATURE_LEN} bytes, got {}",
+            call.identitySignature.len()
+        )));
+    }
     Ok(())
-}
-
-/// Refuses a VRF key that is not a Ristretto point, or is the identity point (the key of
-/// the zero secret, whose outputs anyone can compute).
-fn check_vrf_key(key: &B256) -> Step<()> {
-    if key.is_zero() {
-        return Err(Stop::revert(
-            "VRF public key is the identity point, the key of no secret",
-        ));
-    }
-    // `vnt_vortex` exposes no decoder for VRF keys; `verify_output` decodes the key before
-    // anything else and names a bad one, so an empty proof tells the two apart.
-    let empty = VrfProof {
-        pre_output: [0; 32],
-        proof: [0; 64],
-    };
-    match verify_output(&key.0, &EpochSeed([0; 32]), 0, 0, &empty) {
-        Err(CommitteeError::BadKey) => Err(Stop::revert(CommitteeError::BadKey.to_string())),
-        _ => Ok(()),
-    }
 }
 
 pub(super) fn register<CTX: FrameContext>(
@@ -83,6 +72,15 @@ pub(super) fn register<CTX: FrameContext>(
     )
     .map_err(|error| Stop::revert(error.to_string()))?;
 
+    frame.charge(gas::IDENTITY_VERIFY)?;
+    vnt_vortex::keys::verify_identity_binding(
+        frame.chain_id(),
+        &caller.0.0,
+        call.identity.as_slice(),
+        &call.blsPublicKey,
+        &call.identitySignature,
+    )
+    .map_err(|error| Stop::revert(error.to_string()))?;
     storage::record_registration(
         frame,
         caller,
@@ -167,7 +165,8 @@ pub(super) fn unbond<CTX: FrameContext>(
         return Err(Stop::revert(format!(
             "unbonding {amount} wei would leave {left} wei bonded, below the minimum stake of \
              {minimum} wei: unbond all {bonded} wei or at most {} wei",
-            bonded - minimum
+            // A slashed validator may hold less than the minimum: then only all of it.
+            bonded.saturating_sub(minimum)
         )));
     }
     let pending = storage::pending(frame, caller)?.len() as u64;
@@ -194,7 +193,9 @@ pub(super) fn withdraw<CTX: FrameContext>(frame: &mut Frame<'_, CTX>) -> Step<Ve
     let caller = frame.caller;
     let now = frame.block_number();
     let entries = storage::pending(frame, caller)?;
-    let matured: Vec<&Entry> = entries.iter().filter(|e| e.matures_at <= now).collect();
+    // Entries are queued in maturity order (the period is fixed and blocks only advance), so
+    // the matured ones are a prefix; withdrawing drops exactly that prefix.
+    let matured: Vec<&Entry> = entries.iter().take_while(|e| e.matures_at <= now).collect();
     let Some(next) = entries.first() else {
         return Err(Stop::revert(format!(
             "nothing to withdraw: {caller} has no unbonding stake"
@@ -234,7 +235,7 @@ pub(super) fn validator(
     let unbonding = entries.iter().map(|e| e.amount).sum();
     let withdrawable = entries
         .iter()
-        .filter(|e| e.matures_at <= now)
+        .take_while(|e| e.matures_at <= now)
         .map(|e| e.amount)
         .sum();
     Ok(IStaking::Validator {
@@ -246,4 +247,25 @@ pub(super) fn validator(
         unbonding,
         withdrawable,
     })
+}
+
+/// The `committee(epoch)` view: the effective committee with each member's keys.
+pub(super) fn committee(s: &mut impl Slots, epoch: u64) -> Step<Vec<IStaking::Member>> {
+    let Some(members) = super::epochs::effective_committee(s, epoch)? else {
+        return Err(Stop::revert(format!(
+            "the committee of epoch {epoch} is not drawn yet: a committee is drawn when the \
+             epoch two before it ends"
+        )));
+    };
+    let mut out = Vec::with_capacity(members.len());
+    for (validator, seats) in members {
+        let (identity, bls, _) = storage::keys(s, validator)?;
+        out.push(IStaking::Member {
+            validator,
+            identity,
+            blsPublicKey: bls.into(),
+            seats,
+        });
+    }
+    Ok(out)
 }

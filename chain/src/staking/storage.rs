@@ -15,6 +15,13 @@
 //! mapping(address => Validator) validators;  // slot 7
 //! mapping(bytes32 => address) identityOwner; // slot 8
 //! mapping(bytes32 => address) blsKeyOwner;   // slot 9, keyed by keccak256 of the key
+//! uint64 epochLength;                        // slot 10, set at genesis (blocks)
+//! uint64 committeeSize;                      // slot 11, set at genesis (members)
+//! bytes32 accumulated;                       // slot 12: the current epoch's randomness so far
+//! mapping(uint64 => bytes32) epochSeed;      // slot 13: zero until fixed
+//! mapping(uint64 => uint256[]) committee;    // slot 14: members as address | seats << 160
+//! mapping(address => uint64) jailedIn;       // slot 15: epoch of the jailing + 1, 0 if never
+//! mapping(bytes32 => bool) punished;         // slot 16, keyed by keccak256(offender ‖ epoch)
 //! struct Validator {
 //!     bytes32 identity;                      // +0
 //!     bytes32 vrfPublicKey;                  // +1
@@ -52,6 +59,13 @@ pub mod slot {
     pub const VALIDATORS: u64 = 7;
     pub const IDENTITY_OWNER: u64 = 8;
     pub const BLS_KEY_OWNER: u64 = 9;
+    pub const EPOCH_LENGTH: U256 = U256::from_limbs([10, 0, 0, 0]);
+    pub const COMMITTEE_SIZE: U256 = U256::from_limbs([11, 0, 0, 0]);
+    pub const ACCUMULATED: U256 = U256::from_limbs([12, 0, 0, 0]);
+    pub const EPOCH_SEED: u64 = 13;
+    pub const COMMITTEE: u64 = 14;
+    pub const JAILED_IN: u64 = 15;
+    pub const PUNISHED: u64 = 16;
 }
 
 /// Offsets of a `Validator`'s fields from its first slot.
@@ -84,7 +98,7 @@ impl<CTX: crate::execution::wasm::FrameContext> Slots for crate::system::Frame<'
 }
 
 /// The first slot of the dynamic data behind slot `slot` (array elements, long bytes).
-fn data_slot(slot: U256) -> U256 {
+pub(super) fn data_slot(slot: U256) -> U256 {
     U256::from_be_bytes(keccak256(slot.to_be_bytes::<32>()).0)
 }
 
@@ -92,12 +106,12 @@ fn validator_slot(account: Address, offset: u64) -> U256 {
     mapping_slot(slot::VALIDATORS, account.into_word()) + U256::from(offset)
 }
 
-fn small(value: U256) -> u64 {
+pub(super) fn small(value: U256) -> u64 {
     // Counters and block numbers are written only by this module and fit in 64 bits.
     value.saturating_to()
 }
 
-fn address(value: U256) -> Address {
+pub(super) fn address(value: U256) -> Address {
     Address::from_word(B256::from(value))
 }
 
@@ -108,6 +122,19 @@ pub fn minimum_stake(s: &mut impl Slots) -> Step<U256> {
 
 pub fn unbonding_period(s: &mut impl Slots) -> Step<u64> {
     s.load(slot::UNBONDING_PERIOD).map(small)
+}
+
+pub fn load_evidence_window(s: &mut impl Slots) -> Step<u64> {
+    s.load(slot::EVIDENCE_WINDOW).map(small)
+}
+
+/// The slash share in basis points (genesis stores at most [`super::BPS`]).
+pub fn load_slash_share(s: &mut impl Slots) -> Step<u16> {
+    s.load(slot::SLASH_SHARE).map(|v| v.saturating_to())
+}
+
+pub fn load_reporter_share(s: &mut impl Slots) -> Step<u16> {
+    s.load(slot::REPORTER_SHARE).map(|v| v.saturating_to())
 }
 
 pub fn total_bonded(s: &mut impl Slots) -> Step<U256> {
@@ -307,17 +334,81 @@ pub fn drop_entries(s: &mut impl Slots, account: Address, count: u64) -> Step<()
     s.store(validator_slot(account, field::UNBONDING), U256::from(len))
 }
 
-/// The contract's storage at genesis: its parameters.
+/// Takes `share_bps` basis points of every pending entry of `account`; returns the total
+/// taken. Maturities stay as they were.
+pub fn slash_entries(s: &mut impl Slots, account: Address, share_bps: u16) -> Step<U256> {
+    let (data, head, len) = queue(s, account)?;
+    let mut taken = U256::ZERO;
+    for index in head..len {
+        let at = data + U256::from(2 * index);
+        let amount = s.load(at)?;
+        let cut = share_of(amount, share_bps);
+        if !cut.is_zero() {
+            s.store(at, amount - cut)?;
+            taken += cut;
+        }
+    }
+    Ok(taken)
+}
+
+/// `share_bps` (at most [`super::BPS`]) basis points of `amount`, rounded down. Split as
+/// `amount = q·BPS + r` so that no product overflows: the share is `q·bps + r·bps / BPS`.
+pub fn share_of(amount: U256, share_bps: u16) -> U256 {
+    let (whole, share) = (
+        U256::from(super::BPS),
+        U256::from(share_bps.min(super::BPS)),
+    );
+    let (q, r) = amount.div_rem(whole);
+    q * share + r * share / whole
+}
+
+/// Storage as a map, for building the contract's genesis state with the same functions
+/// transactions use.
+#[derive(Default)]
+pub struct MapSlots(pub BTreeMap<U256, U256>);
+
+impl Slots for MapSlots {
+    fn load(&mut self, slot: U256) -> Step<U256> {
+        Ok(self.0.get(&slot).copied().unwrap_or_default())
+    }
+    fn store(&mut self, slot: U256, value: U256) -> Step<()> {
+        self.0.insert(slot, value);
+        Ok(())
+    }
+}
+
+/// The contract's storage at genesis: its parameters, the genesis validators registered and
+/// bonded, and the seeds and committees of epochs 0 and 1 ([`super::epochs::genesis`]).
+/// The configuration is assumed valid ([`StakingConfig::validate`]); a validator it could
+/// not record is left out, and validation names the fault.
 pub fn genesis_storage(config: &StakingConfig) -> BTreeMap<B256, B256> {
-    [
+    let mut slots = MapSlots::default();
+    for (slot, value) in [
         (slot::MINIMUM_STAKE, config.minimum_stake),
         (slot::UNBONDING_PERIOD, U256::from(config.unbonding_period)),
         (slot::EVIDENCE_WINDOW, U256::from(config.evidence_window)),
         (slot::SLASH_SHARE, U256::from(config.slash_share_bps)),
         (slot::REPORTER_SHARE, U256::from(config.reporter_share_bps)),
-    ]
-    .into_iter()
-    .filter(|(_, value)| !value.is_zero())
-    .map(|(slot, value)| (B256::from(slot), B256::from(value)))
-    .collect()
+        (slot::EPOCH_LENGTH, U256::from(config.epoch_length)),
+        (slot::COMMITTEE_SIZE, U256::from(config.committee_size)),
+    ] {
+        slots.0.insert(slot, value);
+    }
+    for validator in &config.validators {
+        let _ = record_registration(
+            &mut slots,
+            validator.account,
+            validator.identity,
+            &validator.bls_public_key,
+            validator.vrf_public_key,
+        )
+        .and_then(|()| bond(&mut slots, validator.account, validator.stake));
+    }
+    let _ = super::epochs::genesis(&mut slots);
+    slots
+        .0
+        .into_iter()
+        .filter(|(_, value)| !value.is_zero())
+        .map(|(slot, value)| (B256::from(slot), B256::from(value)))
+        .collect()
 }

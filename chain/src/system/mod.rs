@@ -13,8 +13,12 @@ use crate::execution::wasm::{FrameContext, revert_reason};
 // The EVM's storage, log and payment prices; the pool's module documents them.
 use crate::shielded::gas;
 use alloy_primitives::{Address, Bytes, Log, LogData, U256};
+use revm::context::journaled_state::account::JournaledAccountTr;
 use revm::context::{Block, Cfg, ContextTr, JournalTr};
 use revm::interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult};
+
+/// What burning part of a contract's balance costs ([`Frame::burn`]).
+const BURN_GAS: u64 = 5_000;
 
 /// Why a system-contract call stopped early.
 #[derive(Debug)]
@@ -101,6 +105,29 @@ impl<'c, CTX: FrameContext> Frame<'c, CTX> {
             Ok(None) => Ok(()),
             Ok(Some(error)) => Err(Stop::revert(format!("paying {to} failed: {error:?}"))),
             Err(error) => Err(Stop::Ledger(error.to_string())),
+        }
+    }
+
+    /// Burns `amount` wei of the contract's balance: it leaves the supply (the sum of all
+    /// balances), as a burned base fee does. Charged as a storage write that changes a
+    /// set value (`SSTORE`'s 5,000), the closest EVM price for rewriting a balance.
+    pub fn burn(&mut self, amount: U256) -> Step<()> {
+        if amount.is_zero() {
+            return Ok(());
+        }
+        self.charge(BURN_GAS)?;
+        let mut account = self
+            .ctx
+            .journal_mut()
+            .load_account_mut(self.address)
+            .map_err(|error| Stop::Ledger(error.to_string()))?;
+        if account.data.decr_balance(amount) {
+            Ok(())
+        } else {
+            Err(Stop::Ledger(format!(
+                "{} holds less than the {amount} wei it burns",
+                self.address
+            )))
         }
     }
 

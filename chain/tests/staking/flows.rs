@@ -15,7 +15,7 @@ async fn register_add_stake_unbond_and_withdraw_after_the_unbonding_period() {
     let me = signers()[1].address();
     let start = balance(&node, me).await;
     let period = view(&node, IStaking::unbondingPeriodCall {}).await;
-    assert_eq!(period, 64);
+    assert_eq!(period, 96);
     assert_eq!(view(&node, IStaking::minimumStakeCall {}).await, vnt(1_000));
     let mut receipts = Vec::new();
 

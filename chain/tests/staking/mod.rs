@@ -5,8 +5,10 @@
 //! Validator keys are the devnet keys of `vnt_vortex::keys` under [`SEED`]; dev signer `i`
 //! registers the keys of index `i`.
 
+mod epochs;
 mod flows;
 mod refusals;
+mod slashing;
 
 use crate::shielded_pool::mine;
 use crate::support::TestNode;
@@ -34,6 +36,7 @@ pub fn registration(index: u32, chain_id: u64) -> IStaking::registerCall {
     let public = keys.public();
     IStaking::registerCall {
         identity: B256::from_slice(public.identity.encode().as_ref()),
+        identitySignature: Bytes::from(keys.identity_binding(chain_id, &account.0.0)),
         blsPublicKey: Bytes::from(public.bls.encode().to_vec()),
         blsProofOfPossession: Bytes::from(keys.proof_of_possession(chain_id, &account.0.0)),
         vrfPublicKey: B256::from(public.vrf),

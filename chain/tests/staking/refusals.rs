@@ -28,6 +28,10 @@ async fn each_refusal_is_named_by_eth_call_and_eth_estimate_gas() {
     let no_pop = format!(
         "proof of possession does not verify for this BLS key, account and chain {DEV_CHAIN_ID}"
     );
+    let no_binding = format!(
+        "identity signature does not verify for this identity key, account, BLS key and chain \
+         {DEV_CHAIN_ID}"
+    );
     let zero = U256::ZERO;
     // (name, sender, call data, value, reason prefix)
     let cases: Vec<(&str, usize, Vec<u8>, U256, String)> = vec![
@@ -57,6 +61,39 @@ async fn each_refusal_is_named_by_eth_call_and_eth_estimate_gas() {
             change(&|c| c.blsProofOfPossession = registration(2, 1).blsProofOfPossession),
             minimum,
             no_pop.clone(),
+        ),
+        (
+            "an identity signature by another identity key",
+            2,
+            change(&|c| c.identitySignature = registration(3, DEV_CHAIN_ID).identitySignature),
+            minimum,
+            no_binding.clone(),
+        ),
+        (
+            "an identity signature made for another account",
+            2,
+            change(&|c| {
+                let other = signers()[3].address();
+                c.identitySignature = ValidatorKeys::devnet(SEED, 2)
+                    .identity_binding(DEV_CHAIN_ID, &other.0.0)
+                    .into();
+            }),
+            minimum,
+            no_binding.clone(),
+        ),
+        (
+            "an identity signature made for another chain",
+            2,
+            change(&|c| c.identitySignature = registration(2, 1).identitySignature),
+            minimum,
+            no_binding.clone(),
+        ),
+        (
+            "a 63-byte identity signature",
+            2,
+            change(&|c| c.identitySignature = c.identitySignature.slice(..63)),
+            minimum,
+            "identity signature must be 64 bytes, got 63".into(),
         ),
         (
             "a registered account registering again",
@@ -108,14 +145,14 @@ async fn each_refusal_is_named_by_eth_call_and_eth_estimate_gas() {
             2,
             change(&|c| c.vrfPublicKey = B256::repeat_byte(0xff)),
             minimum,
-            "VRF public key is not a valid sr25519 key".into(),
+            "VRF public key is not valid".into(),
         ),
         (
             "the identity point as VRF key",
             2,
             change(&|c| c.vrfPublicKey = B256::ZERO),
             minimum,
-            "VRF public key is the identity point".into(),
+            "VRF public key is not valid: it is the identity point".into(),
         ),
         (
             "a bond below the minimum",
@@ -132,7 +169,7 @@ async fn each_refusal_is_named_by_eth_call_and_eth_estimate_gas() {
             2,
             good.abi_encode()[..100].to_vec(),
             minimum,
-            "malformed call data for register(bytes32,bytes,bytes,bytes32)".into(),
+            "malformed call data for register(bytes32,bytes,bytes,bytes,bytes32)".into(),
         ),
         (
             "addStake by an account that never registered",

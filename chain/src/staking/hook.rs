@@ -1,0 +1,86 @@
+//! The block executor's seam into the staking contract: its end-of-block step
+//! ([`super::epochs::end_block`]) run over the block's state cache, outside any transaction.
+//!
+//! Reads go to the cache and, below it, the ledger; writes are buffered and committed to the
+//! cache as one touched account, so they land in the block's state diff like a
+//! transaction's. The step pays no gas: it is the chain's own bookkeeping, and its work is
+//! bounded (one slot a block; at an epoch's end a draw over at most `MAX_CANDIDATES`).
+
+use super::STAKING;
+use super::storage::Slots;
+use crate::system::{Step, Stop};
+use alloy_primitives::{B256, U256};
+use revm::database::CacheDB;
+use revm::database_interface::{DatabaseCommit, DatabaseRef};
+use revm::state::{Account, EvmStorageSlot};
+use std::collections::BTreeMap;
+
+/// The contract's storage over a block's state cache, writes held back until committed.
+struct CacheSlots<'a, DB> {
+    db: &'a CacheDB<DB>,
+    writes: BTreeMap<U256, U256>,
+}
+
+impl<DB: DatabaseRef> Slots for CacheSlots<'_, DB>
+where
+    DB::Error: std::fmt::Display,
+{
+    fn load(&mut self, slot: U256) -> Step<U256> {
+        if let Some(value) = self.writes.get(&slot) {
+            return Ok(*value);
+        }
+        self.db
+            .storage_ref(STAKING, slot)
+            .map_err(|error| Stop::Ledger(error.to_string()))
+    }
+
+    fn store(&mut self, slot: U256, value: U256) -> Step<()> {
+        self.writes.insert(slot, value);
+        Ok(())
+    }
+}
+
+/// Runs the staking contract's end-of-block step for block `number` with header
+/// `mix_hash` on `db`. `Err` is a ledger failure.
+pub fn end_block<DB: DatabaseRef>(
+    db: &mut CacheDB<DB>,
+    number: u64,
+    mix_hash: B256,
+) -> Result<(), String>
+where
+    DB::Error: std::fmt::Display,
+{
+    let mut slots = CacheSlots {
+        db,
+        writes: BTreeMap::new(),
+    };
+    match super::epochs::end_block(&mut slots, number, mix_hash) {
+        Ok(()) => {}
+        Err(Stop::Ledger(error)) => return Err(error),
+        Err(Stop::Revert(reason)) => return Err(format!("staking end of block: {reason}")),
+        Err(Stop::OutOfGas) => return Err("staking end of block ran out of gas".into()),
+    }
+    let writes = slots.writes;
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let info = db
+        .basic_ref(STAKING)
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| format!("the staking contract's account {STAKING} is missing"))?;
+    let mut account = Account::from(info);
+    for (slot, value) in writes {
+        let original = db.storage_ref(STAKING, slot).map_err(|e| e.to_string())?;
+        account.storage.insert(
+            slot,
+            EvmStorageSlot {
+                original_value: original,
+                present_value: value,
+                ..Default::default()
+            },
+        );
+    }
+    account.mark_touch();
+    db.commit([(STAKING, account)].into_iter().collect());
+    Ok(())
+}
