@@ -186,6 +186,7 @@ pub struct NodeSpec {
     pub bootnodes: Vec<Multiaddr>,
     pub chain: Arc<dyn SyncSource>,
     pub limits: Limits,
+    pub chain_id: u64,
 }
 
 impl NodeSpec {
@@ -194,11 +195,17 @@ impl NodeSpec {
             bootnodes: bootnodes.iter().map(|node| node.address.clone()).collect(),
             chain: Arc::new(MemoryChain::new(1, 0)),
             limits: Limits::default(),
+            chain_id: CHAIN_ID,
         }
     }
 
     pub fn chain(mut self, chain: impl SyncSource) -> Self {
         self.chain = Arc::new(chain);
+        self
+    }
+
+    pub fn chain_id(mut self, chain_id: u64) -> Self {
+        self.chain_id = chain_id;
         self
     }
 
@@ -208,7 +215,7 @@ impl NodeSpec {
     }
 
     pub async fn start(self) -> Node {
-        let mut config = NetConfig::new(CHAIN_ID, NetConfig::generate_identity());
+        let mut config = NetConfig::new(self.chain_id, NetConfig::generate_identity());
         config.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
         config.bootnodes = self.bootnodes;
         config.discovery_interval = Duration::from_millis(500);

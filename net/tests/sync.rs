@@ -186,3 +186,25 @@ async fn malformed_oversized_and_overfull_responses_are_named_errors() {
         other => panic!("expected WrongResponseKind, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_of_another_chain_connects_but_is_not_served() {
+    let a = NodeSpec::new(&[])
+        .chain(MemoryChain::new(10, 0))
+        .start()
+        .await;
+    let stranger = NodeSpec::new(&[&a]).chain_id(8).start().await;
+    wait_connected(&stranger, a.peer_id(), "the other chain's node reaches A").await;
+    match stranger.handle.status(a.peer_id()).await {
+        Err(SyncError::UnsupportedProtocol { peer }) => assert_eq!(peer, a.peer_id()),
+        other => panic!("expected UnsupportedProtocol, got {other:?}"),
+    }
+    match stranger
+        .handle
+        .publish_transaction(b"transfer".to_vec())
+        .await
+    {
+        Err(vnt_net::NetError::NoGossipPeers) => {}
+        other => panic!("A shares no topic with chain 8, got {other:?}"),
+    }
+}
