@@ -114,8 +114,16 @@ impl Driver {
 
     fn emit(&self, event: NetEvent) {
         if let Err(mpsc::error::TrySendError::Full(event)) = self.events.try_send(event) {
+            // The event itself may carry a whole block; its kind is enough to diagnose.
+            let kind = match event {
+                NetEvent::Transaction { .. } => "transaction",
+                NetEvent::Block { .. } => "block",
+                NetEvent::PeerConnected(_) => "peer connected",
+                NetEvent::PeerDisconnected(_) => "peer disconnected",
+                NetEvent::PeerBanned { .. } => "peer banned",
+            };
             tracing::warn!(
-                ?event,
+                kind,
                 "network event dropped: the node is not reading events"
             );
         }
