@@ -1,5 +1,6 @@
-//! The block executor's seam into the staking contract: its end-of-block step
-//! ([`super::epochs::end_block`]) run over the block's state cache, outside any transaction.
+//! The chain's seams into the staking contract outside transactions: its end-of-block step
+//! ([`super::epochs::end_block`]) run over the block's state cache, and read-only access to
+//! the committees for the consensus engine ([`consensus_committee`]).
 //!
 //! Reads go to the cache and, below it, the ledger; writes are buffered and committed to the
 //! cache as one touched account, so they land in the block's state diff like a
@@ -83,4 +84,44 @@ where
     account.mark_touch();
     db.commit([(STAKING, account)].into_iter().collect());
     Ok(())
+}
+
+/// The contract's storage in a world state, read-only.
+struct StateSlots<'a>(&'a crate::state::WorldState);
+
+impl Slots for StateSlots<'_> {
+    fn load(&mut self, slot: U256) -> Step<U256> {
+        Ok(self.0.storage(&STAKING, slot))
+    }
+
+    fn store(&mut self, _: U256, _: U256) -> Step<()> {
+        Err(Stop::Ledger("the staking state is read-only here".into()))
+    }
+}
+
+/// The consensus committee of `epoch` on `chain_id` as `state` stores it (members jailed
+/// later included: evidence's signer indices refer to it), for the consensus engine and
+/// for checking evidence off chain. `Err` says why there is none (not drawn yet, empty).
+pub fn consensus_committee(
+    state: &crate::state::WorldState,
+    chain_id: u64,
+    epoch: u64,
+) -> Result<vnt_vortex::scheme::ConsensusCommittee, String> {
+    super::epochs::consensus_committee(&mut StateSlots(state), chain_id, epoch).map_err(|stop| {
+        match stop {
+            Stop::Revert(reason) | Stop::Ledger(reason) => reason,
+            Stop::OutOfGas => "out of gas".into(),
+        }
+    })
+}
+
+/// The members serving `epoch` (those jailed in an earlier epoch left out) with their
+/// seats, as `state` stores them; `None` if the committee is not drawn yet.
+pub fn effective_committee(
+    state: &crate::state::WorldState,
+    epoch: u64,
+) -> Option<Vec<super::epochs::Member>> {
+    super::epochs::effective_committee(&mut StateSlots(state), epoch)
+        .ok()
+        .flatten()
 }

@@ -209,3 +209,42 @@ fn the_end_of_block_step_does_nothing_without_staking() {
     run_blocks(&mut s, 1, 40);
     assert!(s.0.is_empty());
 }
+
+#[test]
+fn the_consensus_engine_reads_committees_from_a_world_state() {
+    let genesis = {
+        let mut genesis = crate::genesis::Genesis::dev(0);
+        let mut config = with_validators(2);
+        config.validators.iter_mut().for_each(|v| {
+            // Re-sign for the dev chain's id.
+            let index = (v.account.0[0] - 0x10) as u32;
+            let keys = ValidatorKeys::devnet(3, index);
+            *v =
+                GenesisValidator::from_keys(&keys, crate::config::DEV_CHAIN_ID, v.account, v.stake);
+        });
+        genesis.enable_staking(config);
+        genesis.validate().unwrap();
+        genesis
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let chain = crate::chain::Chain::open(dir.path(), genesis).unwrap();
+    let state = chain.state();
+    let committee = hook::consensus_committee(state, crate::config::DEV_CHAIN_ID, 1).unwrap();
+    let mut ids: Vec<_> = committee
+        .members()
+        .iter()
+        .map(|m| Address::from(m.id))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![account(0), account(1)]);
+    let error = hook::consensus_committee(state, crate::config::DEV_CHAIN_ID, 2).unwrap_err();
+    assert!(
+        error.starts_with("no committee is known for epoch 2"),
+        "{error}"
+    );
+    assert_eq!(hook::effective_committee(state, 0).unwrap().len(), 2);
+    assert_eq!(
+        state.account(&STAKING).unwrap().balance,
+        crate::token::vnt(3_000)
+    );
+}
