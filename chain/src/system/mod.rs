@@ -9,16 +9,13 @@
 //! `Error(string)` revert whose reason starts with the contract's name, so a wallet shows
 //! which contract refused and why.
 
+pub mod gas;
+
 use crate::execution::wasm::{FrameContext, revert_reason};
-// The EVM's storage, log and payment prices; the pool's module documents them.
-use crate::shielded::gas;
 use alloy_primitives::{Address, Bytes, Log, LogData, U256};
 use revm::context::journaled_state::account::JournaledAccountTr;
 use revm::context::{Block, Cfg, ContextTr, JournalTr};
 use revm::interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult};
-
-/// What burning part of a contract's balance costs ([`Frame::burn`]).
-const BURN_GAS: u64 = 5_000;
 
 /// Why a system-contract call stopped early.
 #[derive(Debug)]
@@ -115,7 +112,7 @@ impl<'c, CTX: FrameContext> Frame<'c, CTX> {
         if amount.is_zero() {
             return Ok(());
         }
-        self.charge(BURN_GAS)?;
+        self.charge(gas::BURN)?;
         let mut account = self
             .ctx
             .journal_mut()
