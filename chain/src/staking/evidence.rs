@@ -37,6 +37,7 @@ fn punished_slot(offender: Address, epoch: u64) -> U256 {
 }
 
 pub(super) fn report<CTX: FrameContext>(frame: &mut Frame<'_, CTX>, bytes: &[u8]) -> Step<Vec<u8>> {
+    frame.charge(gas::EVIDENCE_DECODE)?;
     let evidence = Evidence::decode(bytes)
         .map_err(|error| Stop::revert(format!("evidence refused: {error}")))?;
     let epoch = evidence.round().epoch().get();
@@ -53,7 +54,10 @@ pub(super) fn report<CTX: FrameContext>(frame: &mut Frame<'_, CTX>, bytes: &[u8]
         }
     }
     let chain_id = frame.chain_id();
-    let committee = epochs::consensus_committee(frame, chain_id, epoch)?;
+    let stored =
+        epochs::stored_committee(frame, epoch)?.ok_or_else(|| epochs::unknown_epoch(epoch))?;
+    frame.charge(gas::MEMBER_KEYS.saturating_mul(stored.len() as u64))?;
+    let committee = epochs::committee_of(frame, chain_id, epoch, stored)?;
     frame.charge(gas::EVIDENCE_CHECK)?;
     let offence = evidence
         .check(&committee)
