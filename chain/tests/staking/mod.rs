@@ -1,6 +1,7 @@
 //! The staking contract on a running dev node, over JSON-RPC: a validator's whole life
 //! (register, add stake, unbond, withdraw after the unbonding period) with balances that
-//! add up to the wei, and every refusal by its reason.
+//! add up to the wei, every refusal by its reason, the committees drawn each epoch (and
+//! recomputed from chain data), and evidence that slashes and jails a double voter.
 //!
 //! Validator keys are the devnet keys of `vnt_vortex::keys` under [`SEED`]; dev signer `i`
 //! registers the keys of index `i`.
