@@ -43,6 +43,13 @@ fn undo_key(hash: &B256) -> Vec<u8> {
     [UNDO_PREFIX, hash.as_slice()].concat()
 }
 
+/// Prefix of a block's finality proof in the META column, followed by the block hash.
+const FINALITY_PREFIX: &[u8] = b"final";
+
+fn finality_key(hash: &B256) -> Vec<u8> {
+    [FINALITY_PREFIX, hash.as_slice()].concat()
+}
+
 /// Storage failures. Any of these means the data directory cannot be trusted as it is.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -205,6 +212,18 @@ impl Store {
         StateUndo::decode(&bytes)
             .map(Some)
             .map_err(|e| corrupt("reverse changeset", e))
+    }
+
+    /// Consensus's proof that block `hash` is final, if one was recorded.
+    pub fn finality_proof(&self, hash: &B256) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get(col::META, &finality_key(hash))?)
+    }
+
+    /// Records consensus's proof that block `hash` is final; opaque here (the engine's
+    /// certificate format). Written after the block itself: a crash in between leaves a
+    /// final block without a proof, which a later block's proof covers.
+    pub fn put_finality_proof(&self, hash: &B256, proof: &[u8]) -> Result<(), StoreError> {
+        self.commit(vec![(col::META, finality_key(hash), Some(proof.to_vec()))])
     }
 
     /// Reads the whole latest state into memory.

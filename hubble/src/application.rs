@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, UNIX_EPOCH};
 use vnt_chain::node::Shared;
 use vnt_vortex::evidence::Evidence;
+use vnt_vortex::finality::encode_finalization;
 use vnt_vortex::scheme::{BlockDigest, VortexScheme};
 
 /// The identity validators are known by on the network.
@@ -403,7 +404,8 @@ where
         if let Activity::Finalization(finalization) = &activity {
             let view = finalization.view().get();
             let hash = hash_of(&finalization.proposal.payload);
-            if self.ledger.lock().note_finalized(view, hash) {
+            let proof = encode_finalization(finalization);
+            if self.ledger.lock().note_finalized(view, hash, proof) {
                 self.wake_committer();
             }
         } else if let Some(evidence) = Evidence::from_activity(&activity) {

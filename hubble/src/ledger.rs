@@ -72,7 +72,14 @@ pub struct Ledger {
     invalid: BTreeMap<B256, (u64, String)>,
     /// The highest finalized block reported by consensus, with its view.
     finalized_goal: Option<(u64, B256)>,
+    /// Finality proofs (encoded finalization certificates) of blocks not committed yet;
+    /// stored beside each block as it is committed, for peers that sync from this node.
+    proofs: BTreeMap<B256, Vec<u8>>,
 }
+
+/// Proofs held for blocks not yet committed. A proof arrives with the finalization that
+/// makes its block the goal, so only the blocks of one finality gap wait at a time.
+const MAX_HELD_PROOFS: usize = 1_024;
 
 impl Ledger {
     /// A ledger over the node's chain and pool; proposals credit fees to
@@ -84,6 +91,7 @@ impl Ledger {
             heard_bytes: 0,
             invalid: BTreeMap::new(),
             finalized_goal: None,
+            proofs: BTreeMap::new(),
         }
     }
 
@@ -119,6 +127,9 @@ impl Ledger {
     /// Drops held blocks and invalid marks at or below the head.
     fn forget_below(&mut self, head: u64) {
         self.heard.retain(|_, block| block.number() > head);
+        // A proof for a block not held is dropped: a descendant's proof covers that block.
+        let heard = &self.heard;
+        self.proofs.retain(|hash, _| heard.contains_key(hash));
         self.heard_bytes = self.heard.values().map(block_bytes).sum();
         self.invalid.retain(|_, (number, _)| *number > head);
     }
@@ -296,7 +307,14 @@ impl Ledger {
 
     /// Notes that consensus finalized `hash` in `view`; returns whether it is news (a
     /// higher view than any noted before), so the caller knows to wake the committer.
-    pub fn note_finalized(&mut self, view: u64, hash: B256) -> bool {
+    ///
+    /// `proof` is the finalization certificate's encoding; it is stored beside the block.
+    pub fn note_finalized(&mut self, view: u64, hash: B256, proof: Vec<u8>) -> bool {
+        if self.is_final(&hash) {
+            store_proof(&self.shared.chain.read(), hash, &proof);
+        } else if self.proofs.len() < MAX_HELD_PROOFS {
+            self.proofs.insert(hash, proof);
+        }
         let news = self.finalized_goal.is_none_or(|(seen, _)| view > seen);
         if news {
             self.finalized_goal = Some((view, hash));
@@ -336,11 +354,22 @@ impl Ledger {
                 error: Box::new(error),
             })?;
             shared.committed(&chain, hash);
+            if let Some(proof) = self.proofs.remove(&hash) {
+                store_proof(&chain, hash, &proof);
+            }
         }
         let head = chain.head().number;
         drop(chain);
         self.forget_below(head);
         Ok(None)
+    }
+}
+
+/// Stores `proof` beside the final block `hash`. A proof that cannot be stored costs only
+/// this node's service to syncing peers, so it is logged, not fatal.
+fn store_proof(chain: &Chain, hash: B256, proof: &[u8]) {
+    if let Err(error) = chain.store().put_finality_proof(&hash, proof) {
+        tracing::warn!(%hash, %error, "cannot store a finality proof");
     }
 }
 

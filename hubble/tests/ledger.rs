@@ -107,7 +107,7 @@ fn a_finalization_that_skips_heights_commits_the_ancestors_first() {
     let blocks = three_blocks();
     let (mut ledger, _dir) = ledger(2);
     let last = blocks[2].hash();
-    ledger.note_finalized(9, last);
+    ledger.note_finalized(9, last, b"proof of the third".to_vec());
     assert_eq!(ledger.advance().unwrap(), Some(last));
     ledger.hear(blocks[2].clone());
     ledger.hear(blocks[0].clone());
@@ -119,9 +119,19 @@ fn a_finalization_that_skips_heights_commits_the_ancestors_first() {
         let stored = ledger.with_chain(|chain| chain.block_by_number(block.number()));
         assert_eq!(stored.unwrap().unwrap().hash, block.hash());
     }
-    // Reported again (as after a restart): nothing to do.
-    ledger.note_finalized(9, last);
+    // The proof is stored beside the block it proves; the ancestors carry none of their own.
+    let proof = |ledger: &Ledger, hash| {
+        ledger.with_chain(|chain| chain.store().finality_proof(&hash).unwrap())
+    };
+    assert_eq!(
+        proof(&ledger, last).as_deref(),
+        Some(&b"proof of the third"[..])
+    );
+    assert_eq!(proof(&ledger, blocks[1].hash()), None);
+    // Reported again (as after a restart): nothing to do but keep the newer proof.
+    ledger.note_finalized(9, last, b"proof again".to_vec());
     assert_eq!(ledger.advance().unwrap(), None);
+    assert_eq!(proof(&ledger, last).as_deref(), Some(&b"proof again"[..]));
 }
 
 #[test]
@@ -162,7 +172,7 @@ fn proposals_take_pooled_transactions_and_a_commit_prunes_and_announces() {
     // Pending is not final: the pool keeps the transaction until the block commits.
     assert_eq!(ledger.shared().pool.lock().len(), 1);
     assert!(ledger.held_bytes() > 0, "the proposal is held for peers");
-    ledger.note_finalized(1, block.hash());
+    ledger.note_finalized(1, block.hash(), Vec::new());
     assert_eq!(ledger.advance().unwrap(), None);
     assert!(ledger.shared().pool.lock().is_empty());
     assert_eq!(ledger.held_bytes(), 0, "a final block is no longer held");
@@ -179,7 +189,7 @@ fn a_finalized_block_that_cannot_execute_is_an_error_not_a_panic() {
     forged.header.state_root = B256::repeat_byte(1);
     let forged = LedgerBlock::new(forged);
     ledger.hear(forged.clone());
-    ledger.note_finalized(1, forged.hash());
+    ledger.note_finalized(1, forged.hash(), Vec::new());
     let failure = ledger.advance().expect_err("the block is invalid");
     assert!(failure.to_string().contains("cannot execute"), "{failure}");
     assert_eq!(ledger.with_chain(|chain| chain.head().number), 0);
