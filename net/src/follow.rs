@@ -62,7 +62,7 @@ pub struct CaughtUp {
 /// first is returned. The request budget covers all peers together.
 pub async fn catch_up(
     network: &NetHandle,
-    importer: &mut dyn BlockImporter,
+    importer: &mut (dyn BlockImporter + Send),
     options: FollowOptions,
 ) -> Result<CaughtUp, FollowError> {
     let heads = network
@@ -117,7 +117,7 @@ struct Progress {
 
 async fn follow_peer(
     network: &NetHandle,
-    importer: &mut dyn BlockImporter,
+    importer: &mut (dyn BlockImporter + Send),
     peer: PeerId,
     mut head: u64,
     progress: &mut Progress,

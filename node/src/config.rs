@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use vnt_chain::Genesis;
+use vnt_net::{Multiaddr, NetConfig};
 use vnt_vortex::keys::{self, KeyError, ValidatorKeys};
 use vnt_vortex::scheme::{CommitteeMember, ConsensusCommittee, SchemeError};
 
@@ -59,13 +60,19 @@ pub enum ConfigError {
         genesis: String,
         reason: String,
     },
+    #[error("{path}: open_network.{field} is not a libp2p address: {reason}")]
+    OpenNetwork {
+        path: String,
+        field: String,
+        reason: String,
+    },
     #[error("{path}: the validator list is empty")]
     NoValidators { path: String },
     #[error("{path}: the validators do not form a committee: {source}")]
     Committee { path: String, source: SchemeError },
     #[error(
-        "{path}: this node's identity key {identity} is not in the validator list, so it would \
-         be a follower; `vnt node --config` runs validators only for now"
+        "{path}: this node's identity key {identity} is not in the validator list; set \
+         role = \"follower\" to follow the chain without voting"
     )]
     NotAValidator { path: String, identity: String },
     #[error(
@@ -94,8 +101,41 @@ pub struct ConfigFile {
     pub p2p_addr: SocketAddr,
     /// This validator's secret keys.
     pub key_file: PathBuf,
-    /// Every validator of the (single) epoch, this one included.
+    /// Every validator of the (single) epoch, this one included unless it follows.
     pub validators: Vec<ValidatorEntry>,
+    /// `validator` (the default) or `follower`: a follower does not vote; it syncs the
+    /// finalized chain over the open network, checking each block's finality proof.
+    #[serde(default, skip_serializing_if = "Role::is_validator")]
+    pub role: Role,
+    /// Hubble's open network (libp2p: transaction gossip, discovery, sync); off if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_network: Option<OpenNetworkFile>,
+}
+
+/// What a node does in the network.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Validator,
+    Follower,
+}
+
+impl Role {
+    fn is_validator(&self) -> bool {
+        *self == Self::Validator
+    }
+}
+
+/// The open network's section of the configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenNetworkFile {
+    /// libp2p listen address, e.g. `/ip4/127.0.0.1/tcp/30400`.
+    pub listen: String,
+    /// Peers to join through, each ending in `/p2p/<peer id>`.
+    #[serde(default)]
+    pub bootnodes: Vec<String>,
 }
 
 /// One validator as the configuration lists it.
@@ -172,8 +212,11 @@ pub struct ValidatorConfig {
     pub rpc_addr: SocketAddr,
     pub p2p_addr: SocketAddr,
     pub keys: ValidatorKeys,
-    /// This validator's account (fees of its proposals).
+    /// This validator's account (fees of its proposals); zero for a follower.
     pub account: Address,
+    pub role: Role,
+    /// The open network, when configured: its listen address and bootnodes.
+    pub open_network: Option<NetConfig>,
     pub committee: ConsensusCommittee,
     /// Every validator's identity and network address, this one included.
     pub peers: Vec<(ed25519::PublicKey, SocketAddr)>,
@@ -222,21 +265,32 @@ impl ValidatorConfig {
             peers.push((identity, entry.p2p_addr));
         }
         let own = keys.public();
-        let Some(me) = members.iter().find(|m| m.identity == own.identity) else {
-            return Err(ConfigError::NotAValidator {
-                path: shown,
-                identity: hex::encode(own.identity.encode()),
-            });
+        let account = match (
+            file.role,
+            members.iter().find(|m| m.identity == own.identity),
+        ) {
+            (Role::Follower, _) => Address::ZERO,
+            (Role::Validator, None) => {
+                return Err(ConfigError::NotAValidator {
+                    path: shown,
+                    identity: hex::encode(own.identity.encode()),
+                });
+            }
+            (Role::Validator, Some(me)) if me.bls != own.bls => {
+                return Err(ConfigError::WrongBlsKey {
+                    path: shown,
+                    identity: hex::encode(own.identity.encode()),
+                    listed: hex::encode(me.bls.encode()),
+                    held: hex::encode(own.bls.encode()),
+                });
+            }
+            (Role::Validator, Some(me)) => Address::from(me.id),
         };
-        if me.bls != own.bls {
-            return Err(ConfigError::WrongBlsKey {
-                path: shown,
-                identity: hex::encode(own.identity.encode()),
-                listed: hex::encode(me.bls.encode()),
-                held: hex::encode(own.bls.encode()),
-            });
-        }
-        let account = Address::from(me.id);
+        let open_network = file
+            .open_network
+            .as_ref()
+            .map(|section| open_network(&shown, chain_id, &keys, section))
+            .transpose()?;
         let committee = ConsensusCommittee::new(chain_id, 0, members).map_err(|source| {
             ConfigError::Committee {
                 path: shown,
@@ -250,10 +304,47 @@ impl ValidatorConfig {
             p2p_addr: file.p2p_addr,
             keys,
             account,
+            role: file.role,
+            open_network,
             committee,
             peers,
         })
     }
+}
+
+/// The 32-byte secret of `keys`' identity, which is also the node's libp2p identity.
+pub fn identity_secret(keys: &ValidatorKeys) -> [u8; 32] {
+    keys.identity()
+        .encode()
+        .as_ref()
+        .try_into()
+        .expect("an ed25519 secret is 32 bytes")
+}
+
+/// The open network's settings: this node's libp2p identity is its validator identity key.
+fn open_network(
+    path: &str,
+    chain_id: u64,
+    keys: &ValidatorKeys,
+    section: &OpenNetworkFile,
+) -> Result<NetConfig, ConfigError> {
+    let address = |field: String, text: &str| -> Result<Multiaddr, ConfigError> {
+        text.parse::<Multiaddr>()
+            .map_err(|error| ConfigError::OpenNetwork {
+                path: path.into(),
+                field,
+                reason: error.to_string(),
+            })
+    };
+    let mut config = NetConfig::new(chain_id, identity_secret(keys));
+    config.listen = address("listen".into(), &section.listen)?;
+    config.bootnodes = section
+        .bootnodes
+        .iter()
+        .enumerate()
+        .map(|(index, text)| address(format!("bootnodes[{index}]"), text))
+        .collect::<Result<_, _>>()?;
+    Ok(config)
 }
 
 fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {

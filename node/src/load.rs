@@ -19,7 +19,7 @@ use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use vnt_chain::genesis::dev_signers;
 
@@ -261,11 +261,16 @@ async fn wait_for_nonce(
     }
 }
 
-/// Sends raw transactions in batches; returns their hashes and the node's refusals.
-async fn send_all(node: &HttpClient, raw: &[Bytes]) -> Result<(Vec<B256>, Vec<String>), Error> {
+/// Sends raw transactions in batches; returns their hashes, each with the moment its batch
+/// was sent, and the node's refusals.
+async fn send_all(
+    node: &HttpClient,
+    raw: &[Bytes],
+) -> Result<(Vec<(B256, Instant)>, Vec<String>), Error> {
     let mut hashes = Vec::with_capacity(raw.len());
     let mut rejected = Vec::new();
     for chunk in raw.chunks(BATCH) {
+        let sent_at = Instant::now();
         let mut batch = BatchRequestBuilder::new();
         for tx in chunk {
             batch.insert("eth_sendRawTransaction", rpc_params![tx])?;
@@ -273,7 +278,7 @@ async fn send_all(node: &HttpClient, raw: &[Bytes]) -> Result<(Vec<B256>, Vec<St
         let answers: BatchResponse<B256> = node.batch_request(batch).await?;
         for answer in answers.into_iter() {
             match answer {
-                Ok(hash) => hashes.push(hash),
+                Ok(hash) => hashes.push((hash, sent_at)),
                 Err(error) => rejected.push(error.message().to_string()),
             }
         }
@@ -310,23 +315,26 @@ async fn measure(
             per_node[index % nodes.len()].push(fees.transfer(sender, nonce, sink(), U256::from(1)));
         }
     }
+    // A typed transaction's hash is the hash of its bytes: the watcher knows what to look
+    // for before anything is sent, and runs while the load is offered.
+    let awaited: HashSet<B256> = per_node.iter().flatten().map(keccak256).collect();
     let from_block = number(&nodes[0].request("eth_blockNumber", rpc_params![]).await?)? as u64;
+    let watcher = tokio::spawn(watch_blocks(
+        nodes[0].clone(),
+        from_block,
+        awaited,
+        deadline,
+    ));
     let started = Instant::now();
-    let sends = per_node
+    let sends: Vec<_> = per_node
         .into_iter()
         .zip(nodes.iter().cloned())
-        .map(|(raw, node)| {
-            tokio::spawn(async move {
-                let sent_at = Instant::now();
-                send_all(&node, &raw)
-                    .await
-                    .map(|(hashes, rejected)| (sent_at, hashes, rejected))
-            })
-        });
+        .map(|(raw, node)| tokio::spawn(async move { send_all(&node, &raw).await }))
+        .collect();
     let mut submitted_at: HashMap<B256, Instant> = HashMap::new();
     let mut rejected = 0;
-    for send in sends.collect::<Vec<_>>() {
-        let (sent_at, hashes, refusals) = send.await??;
+    for send in sends {
+        let (hashes, refusals) = send.await??;
         rejected += refusals.len();
         if let Some(reason) = refusals.first() {
             eprintln!(
@@ -334,16 +342,14 @@ async fn measure(
                 refusals.len()
             );
         }
-        // A batch's transactions are stamped with the time its node was first asked, which
-        // counts the batch's own queueing as latency, as a user would see it.
-        submitted_at.extend(hashes.into_iter().map(|hash| (hash, sent_at)));
+        submitted_at.extend(hashes);
     }
     let submitted = submitted_at.len() + rejected;
-    let finality = watch_blocks(&nodes[0], from_block, &submitted_at, deadline).await?;
+    let finality = watcher.await??;
     let mut latencies: Vec<Duration> = finality
         .stamps
         .iter()
-        .map(|(hash, at)| at.saturating_duration_since(submitted_at[hash]))
+        .filter_map(|(hash, at)| Some(at.saturating_duration_since(*submitted_at.get(hash)?)))
         .collect();
     latencies.sort();
     let last = finality.stamps.values().max().copied().unwrap_or(started);
@@ -369,9 +375,9 @@ struct Finality {
 
 /// Reads blocks after `from_block` until every awaited transaction appeared or time is up.
 async fn watch_blocks(
-    node: &HttpClient,
+    node: HttpClient,
     from_block: u64,
-    awaited: &HashMap<B256, Instant>,
+    awaited: HashSet<B256>,
     deadline: Instant,
 ) -> Result<Finality, Error> {
     let mut finality = Finality {
@@ -399,7 +405,7 @@ async fn watch_blocks(
                 .into_iter()
                 .flatten()
                 .filter_map(|hash| hash.as_str()?.parse::<B256>().ok())
-                .filter(|hash| awaited.contains_key(hash))
+                .filter(|hash| awaited.contains(hash))
                 .map(|hash| finality.stamps.insert(hash, seen))
                 .count();
             if ours > 0 {

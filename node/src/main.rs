@@ -10,6 +10,7 @@ mod contract;
 mod devnet;
 mod evm;
 mod load;
+mod open_network;
 mod validator;
 mod zk;
 

@@ -9,7 +9,8 @@
 //! server, so transactions sent over RPC reach this validator's proposals and RPC reads
 //! the finalized chain.
 
-use crate::config::ValidatorConfig;
+use crate::config::{Role, ValidatorConfig};
+use crate::open_network;
 use commonware_codec::Encode;
 use commonware_consensus::simplex::config::{
     Config as SimplexConfig, Floor, ForwardPolicy, SkipBudget, SkipPolicy,
@@ -77,12 +78,71 @@ async fn serve(
     config: ValidatorConfig,
     chain: Chain,
 ) -> Result<(), String> {
-    let genesis_digest = digest_of(vnt_chain::chain::genesis_block_hash(&config.genesis));
     let shared = Arc::new(Shared::new(chain, PoolConfig::default(), config.account));
     let (rpc_addr, rpc) = vnt_chain::rpc::start(config.rpc_addr, shared.clone())
         .await
         .map_err(|error| format!("cannot serve JSON-RPC on {}: {error}", config.rpc_addr))?;
 
+    let open_network = match config.open_network.clone() {
+        Some(settings) => Some(open_network::join(settings, &shared).await?),
+        None => None,
+    };
+    match (config.role, open_network) {
+        (Role::Validator, _) => start_consensus(&context, &config, &shared)?,
+        (Role::Follower, Some(network)) => {
+            let (shared, committee) = (shared.clone(), config.committee.clone());
+            context
+                .child("follow")
+                .spawn(move |_| open_network::follow(shared, network, committee));
+        }
+        (Role::Follower, None) => {
+            return Err(
+                "a follower syncs over the open network: add an [open_network] \
+                        section with bootnodes to its configuration"
+                    .into(),
+            );
+        }
+    }
+
+    println!("Data directory: {}", config.data_dir.display());
+    println!("Role: {:?}", config.role);
+    println!(
+        "Validator identity: {}",
+        hex_of(&config.keys.public().identity)
+    );
+    if config.role == Role::Validator {
+        println!("Validator network: {}", config.p2p_addr);
+    }
+    if let Some(settings) = &config.open_network {
+        println!(
+            "Open network: {}/p2p/{}",
+            settings.listen,
+            settings.peer_id()
+        );
+    }
+
+    println!("JSON-RPC (HTTP and WebSocket): http://{rpc_addr}");
+
+    let failure = tokio::select! {
+        _ = shutdown_signal() => None,
+        reason = shared.failure() => Some(reason),
+    };
+    println!("Shutting down");
+    let _ = rpc.stop();
+    rpc.stopped().await;
+    match failure {
+        Some(reason) => Err(reason),
+        None => Ok(()),
+    }
+}
+
+/// Joins the validators' network and starts simplex over this node's ledger.
+fn start_consensus(
+    context: &cw_tokio::Context,
+    config: &ValidatorConfig,
+    shared: &Arc<Shared>,
+) -> Result<(), String> {
+    let genesis_digest = digest_of(vnt_chain::chain::genesis_block_hash(&config.genesis));
     let identity: ed25519::PrivateKey = config.keys.identity().clone();
     let own_identity = config.keys.public().identity;
     let validators = config.committee.identities();
@@ -173,23 +233,7 @@ async fn serve(
     );
     network.start();
     engine.start(votes, certificates, resolver);
-
-    println!("Data directory: {}", config.data_dir.display());
-    println!("Validator identity: {}", hex_of(&own_identity));
-    println!("Validator network: {}", config.p2p_addr);
-    println!("JSON-RPC (HTTP and WebSocket): http://{rpc_addr}");
-
-    let failure = tokio::select! {
-        _ = shutdown_signal() => None,
-        reason = shared.failure() => Some(reason),
-    };
-    println!("Shutting down");
-    let _ = rpc.stop();
-    rpc.stopped().await;
-    match failure {
-        Some(reason) => Err(reason),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM (how `vnt devnet` stops its nodes).

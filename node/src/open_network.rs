@@ -1,0 +1,280 @@
+//! The node on Hubble's open network (`vnt-net`): what it serves to peers that sync, which
+//! gossiped transactions it lets through, and how a node that is not a validator follows the
+//! chain.
+//!
+//! A block is served with its finality proof when this node recorded one (the finalization
+//! certificate simplex produced for it). A follower trusts no peer: it checks each proof
+//! against the committee and takes the blocks below a proven block on the strength of their
+//! parent hashes, executing every one of them itself before it is stored.
+
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::B256;
+use commonware_codec::{Decode, Encode};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use vnt_chain::chain::ImportError;
+use vnt_chain::node::Shared;
+use vnt_chain::tx::verify_raw;
+use vnt_hubble::block::{LedgerBlock, MAX_BLOCK_BYTES};
+use vnt_net::follow::{BlockImporter, FollowOptions, catch_up};
+use vnt_net::{
+    ChainStatus, GossipValidator, NetConfig, NetEvent, NetHandle, Network, SyncSource, Verdict,
+};
+use vnt_vortex::finality::check_finalization;
+use vnt_vortex::scheme::ConsensusCommittee;
+
+/// How long a follower waits between catch-ups once it has the head.
+const FOLLOW_EVERY: Duration = Duration::from_millis(500);
+/// Unproven blocks a follower holds while it waits for a proven descendant. Validators record
+/// a proof for nearly every block, so a long unproven run means a peer serving junk.
+const MAX_UNPROVEN_RUN: usize = 256;
+/// Upper bound on a proof's bytes (a certificate is a proposal, a bitmap and one signature).
+const MAX_PROOF_BYTES: usize = 4 * 1024;
+
+/// A finalized block as served to syncing peers: the block and, when its server has one,
+/// the proof that it is final.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinalBlock {
+    pub block: LedgerBlock,
+    pub proof: Option<Vec<u8>>,
+}
+
+impl FinalBlock {
+    /// `u32` length of the block, the block, then the proof (absent when nothing follows).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let block = self.block.encode();
+        let length = u32::try_from(block.len()).expect("blocks are capped far below 4 GiB");
+        let proof = self.proof.as_deref().unwrap_or_default();
+        [&length.to_be_bytes()[..], &block, proof].concat()
+    }
+
+    /// Parses a peer's bytes, refusing anything malformed or oversized.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let (length, rest) = bytes
+            .split_first_chunk::<4>()
+            .ok_or("a served block is shorter than its length prefix")?;
+        let length = u32::from_be_bytes(*length) as usize;
+        if length > rest.len() {
+            return Err(format!(
+                "a served block claims {length} bytes but only {} follow",
+                rest.len()
+            ));
+        }
+        let (block, proof) = rest.split_at(length);
+        let block = LedgerBlock::decode_cfg(block.to_vec(), &MAX_BLOCK_BYTES)
+            .map_err(|error| format!("a served block does not decode: {error}"))?;
+        if proof.len() > MAX_PROOF_BYTES {
+            return Err(format!(
+                "a served finality proof has {} bytes, more than {MAX_PROOF_BYTES}",
+                proof.len()
+            ));
+        }
+        let proof = (!proof.is_empty()).then(|| proof.to_vec());
+        Ok(Self { block, proof })
+    }
+}
+
+/// Serves this node's finalized chain.
+pub struct ChainSource(pub Arc<Shared>);
+
+impl SyncSource for ChainSource {
+    fn status(&self) -> ChainStatus {
+        let chain = self.0.chain.read();
+        ChainStatus {
+            height: chain.head().number,
+            hash: chain.head_hash().0,
+        }
+    }
+
+    fn block(&self, height: u64) -> Option<Vec<u8>> {
+        let chain = self.0.chain.read();
+        let stored = chain.block_by_number(height).ok()??;
+        let proof = chain.store().finality_proof(&stored.hash).ok()?;
+        let block = LedgerBlock::new(stored.block);
+        Some(FinalBlock { block, proof }.to_bytes())
+    }
+}
+
+/// Lets through gossiped transactions that are well formed and signed for this chain.
+pub struct TransactionGate(pub Arc<Shared>);
+
+impl GossipValidator for TransactionGate {
+    fn validate_transaction(&self, transaction: &[u8]) -> Verdict {
+        let config = self.0.chain.read().config().clone();
+        match verify_raw(transaction, &config) {
+            Ok(tx) if self.0.pool.lock().get(&tx.hash).is_some() => Verdict::Ignore,
+            Ok(_) => Verdict::Accept,
+            Err(_) => Verdict::Reject,
+        }
+    }
+}
+
+/// Starts the open network for this node: serves its finalized chain, and relays
+/// transactions both ways between the pool and gossip.
+pub async fn join(settings: NetConfig, shared: &Arc<Shared>) -> Result<NetHandle, String> {
+    let source = Arc::new(ChainSource(shared.clone()));
+    let gate = Arc::new(TransactionGate(shared.clone()));
+    let listen = settings.listen.clone();
+    let (network, events) = Network::start(settings, source, gate)
+        .await
+        .map_err(|error| format!("cannot join the open network on {listen}: {error}"))?;
+    tokio::spawn(relay_transactions(shared.clone(), network.clone(), events));
+    Ok(network)
+}
+
+/// Publishes the transactions this node admits (over RPC or from gossip) and admits those
+/// peers gossip. Runs until the network's event stream ends.
+pub async fn relay_transactions(
+    shared: Arc<Shared>,
+    network: NetHandle,
+    mut events: mpsc::Receiver<NetEvent>,
+) {
+    let mut admitted = shared.pending_transactions.subscribe();
+    loop {
+        tokio::select! {
+            hash = admitted.recv() => match hash {
+                Ok(hash) => publish(&shared, &network, hash).await,
+                // Missed announcements are missed gossip; peers still learn them from others.
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            event = events.recv() => match event {
+                Some(NetEvent::Transaction { bytes, .. }) => admit(&shared, &bytes),
+                Some(_) => {}
+                None => return,
+            },
+        }
+    }
+}
+
+async fn publish(shared: &Shared, network: &NetHandle, hash: B256) {
+    let raw = shared
+        .pool
+        .lock()
+        .get(&hash)
+        .map(|tx| tx.envelope.encoded_2718());
+    if let Some(raw) = raw {
+        // Gossip refuses what it already carried (a transaction that came from a peer).
+        let _ = network.publish_transaction(raw).await;
+    }
+}
+
+fn admit(shared: &Shared, raw: &[u8]) {
+    let config = shared.chain.read().config().clone();
+    if let Ok(tx) = verify_raw(raw, &config)
+        && let Err(reason) = shared.submit(tx)
+    {
+        tracing::debug!(%reason, "a gossiped transaction was not admitted");
+    }
+}
+
+/// Follows the finalized chain from peers until the node stops: catches up, then keeps
+/// asking for what is new.
+pub async fn follow(shared: Arc<Shared>, network: NetHandle, committee: ConsensusCommittee) {
+    loop {
+        let mut importer = Follower::new(shared.clone(), &committee);
+        match catch_up(&network, &mut importer, FollowOptions::default()).await {
+            Ok(caught_up) if caught_up.imported > 0 => {
+                tracing::info!(
+                    head = caught_up.head,
+                    imported = caught_up.imported,
+                    "caught up"
+                )
+            }
+            Ok(_) => {}
+            Err(error) => tracing::debug!(%error, "no peer to follow yet"),
+        }
+        tokio::time::sleep(FOLLOW_EVERY).await;
+    }
+}
+
+/// Stores finalized blocks from peers: holds unproven ones until a proven descendant arrives,
+/// then executes and commits them all in order.
+pub struct Follower<'a> {
+    shared: Arc<Shared>,
+    committee: &'a ConsensusCommittee,
+    unproven: Vec<LedgerBlock>,
+}
+
+impl<'a> Follower<'a> {
+    pub fn new(shared: Arc<Shared>, committee: &'a ConsensusCommittee) -> Self {
+        Self {
+            shared,
+            committee,
+            unproven: Vec::new(),
+        }
+    }
+
+    /// Executes and commits `blocks`, oldest first.
+    fn commit(&self, blocks: Vec<LedgerBlock>) -> Result<(), String> {
+        let mut chain = self.shared.chain.write();
+        for block in blocks {
+            let hash = block.hash();
+            let number = block.number();
+            match chain.import(block.into_block()) {
+                Ok(_) => {}
+                Err(ImportError::Invalid(invalid)) => {
+                    return Err(format!("block {number} ({hash}) is invalid: {invalid}"));
+                }
+                Err(ImportError::Chain(error)) => {
+                    // The store failed, not the peer: stop the node rather than go on.
+                    self.shared
+                        .fail(format!("storing block {number} failed: {error}"));
+                    return Err(error.to_string());
+                }
+            }
+            if let Err(error) = chain.finalize(hash) {
+                self.shared
+                    .fail(format!("finalizing block {number} failed: {error}"));
+                return Err(error.to_string());
+            }
+            self.shared.committed(&chain, hash);
+        }
+        Ok(())
+    }
+}
+
+impl BlockImporter for Follower<'_> {
+    fn next_height(&self) -> u64 {
+        self.shared.chain.read().head().number + 1 + self.unproven.len() as u64
+    }
+
+    fn import(&mut self, height: u64, bytes: &[u8]) -> Result<(), String> {
+        let served = FinalBlock::from_bytes(bytes)?;
+        if served.block.number() != height {
+            return Err(format!(
+                "asked for block {height}, was served block {}",
+                served.block.number()
+            ));
+        }
+        let parent = match self.unproven.last() {
+            Some(block) => block.hash(),
+            None => self.shared.chain.read().head_hash(),
+        };
+        if served.block.block().header.parent_hash != parent {
+            return Err(format!(
+                "block {height} does not extend {parent}, the block below it here"
+            ));
+        }
+        let Some(proof) = served.proof else {
+            if self.unproven.len() >= MAX_UNPROVEN_RUN {
+                return Err(format!(
+                    "{MAX_UNPROVEN_RUN} blocks in a row came without a finality proof"
+                ));
+            }
+            self.unproven.push(served.block);
+            return Ok(());
+        };
+        let finalized = check_finalization(&proof, self.committee)
+            .map_err(|error| format!("block {height}: {error}"))?;
+        if finalized.digest.0 != served.block.hash().0 {
+            return Err(format!(
+                "block {height}'s finality proof is for another block"
+            ));
+        }
+        let mut blocks = std::mem::take(&mut self.unproven);
+        blocks.push(served.block);
+        self.commit(blocks)
+    }
+}
