@@ -1,7 +1,8 @@
 //! `vnt devnet --validators 4` on loopback: four `vnt node --config` processes finalize
 //! blocks together; a transfer sent to one is final on all four in the same block; with one
 //! validator killed (SIGKILL) the other three go on; restarted with `vnt node --config`, it
-//! catches up and agrees on every block hash.
+//! catches up and agrees on every block hash; the whole devnet, stopped with SIGTERM and
+//! started again on its directory, goes on with the same chain.
 //!
 //! Every process started here is stopped when the test ends, pass or fail: the devnet by
 //! SIGTERM (it stops its children), then any validator still alive by its pid file.
@@ -33,7 +34,30 @@ impl Devnet {
     /// Starts `vnt devnet --validators N` in a temporary directory on free ports; returns
     /// once it says it runs.
     fn start(validators: usize) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::launch(tempfile::tempdir().unwrap(), validators)
+    }
+
+    /// Stops the devnet as Ctrl-C would (it must exit cleanly) and starts it again on the
+    /// same directory, which holds its configuration and data.
+    fn restart(mut self) -> Self {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(
+            exit.success(),
+            "vnt devnet exited with {exit} after SIGTERM"
+        );
+        let validators = self.urls.len();
+        // The directory moves to the new devnet; the old handle keeps an empty one.
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        self.urls.clear();
+        drop(self);
+        Self::launch(dir, validators)
+    }
+
+    /// Runs `vnt devnet` on `dir` (a new devnet on free ports, or the one it holds).
+    fn launch(dir: tempfile::TempDir, validators: usize) -> Self {
         let base_port = free_ports(2 * validators).to_string();
         let count = validators.to_string();
         let child = Command::new(env!("CARGO_BIN_EXE_vnt"))
@@ -89,25 +113,32 @@ impl Devnet {
 
 impl Drop for Devnet {
     fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        // Unless it already exited and was reaped (its pid may be another process's now).
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let pid = self.child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        }
         let deadline = Instant::now() + Duration::from_secs(30);
         while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // Should the devnet have died without stopping its children, stop them here (only a
-        // process that still runs this devnet's configuration: pids are reused).
-        for index in 0..self.urls.len() {
-            let Ok(text) = std::fs::read_to_string(self.node_dir(index).join("pid")) else {
-                continue;
-            };
-            let pid = text.trim();
-            let config = self.node_dir(index).join("config.toml");
-            if runs_config(pid, &config) {
-                let _ = Command::new("kill").args(["-KILL", pid]).status();
-            }
+        stop_validators(self.dir.path(), self.urls.len());
+    }
+}
+
+/// Should a devnet have died without stopping its children, stops them (only a process that
+/// still runs this devnet's configuration: pids are reused).
+fn stop_validators(dir: &Path, validators: usize) {
+    for index in 0..validators {
+        let node_dir = dir.join(format!("node-{index}"));
+        let Ok(text) = std::fs::read_to_string(node_dir.join("pid")) else {
+            continue;
+        };
+        let pid = text.trim();
+        if runs_config(pid, &node_dir.join("config.toml")) {
+            let _ = Command::new("kill").args(["-KILL", pid]).status();
         }
     }
 }
@@ -121,19 +152,21 @@ fn runs_config(pid: &str, config: &Path) -> bool {
     command_line.contains(config.to_str().unwrap())
 }
 
-/// A first port of `count` consecutive free ports on loopback.
+/// A first port of `count` consecutive free ports on loopback, below Linux's ephemeral range
+/// (32768 and up), so outgoing connections do not take them before a validator binds them
+/// or while a killed one is down.
 fn free_ports(count: usize) -> u16 {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let mut start = 20_000 + ((nanos ^ std::process::id()) % 30_000) as u16;
+    let mut start = 10_000 + ((nanos ^ std::process::id()) % 22_000) as u16;
     for _ in 0..100 {
         let free = (0..count as u16).all(|i| TcpListener::bind(("127.0.0.1", start + i)).is_ok());
         if free {
             return start;
         }
-        start = 20_000 + (start - 20_000 + 997) % 30_000;
+        start = 10_000 + (start - 10_000 + 997) % 22_000;
     }
     panic!("no {count} consecutive free ports on 127.0.0.1");
 }
@@ -188,7 +221,7 @@ fn await_receipt(url: &str, hash: &Value) -> Value {
 }
 
 #[test]
-fn four_validators_finalize_survive_a_kill_and_the_killed_one_catches_up() {
+fn four_validators_finalize_survive_a_kill_catch_up_and_restart_together() {
     let devnet = Devnet::start(VALIDATORS);
     await_all_above(&devnet.urls, 2, "start");
 
@@ -240,7 +273,20 @@ fn four_validators_finalize_survive_a_kill_and_the_killed_one_catches_up() {
             );
         }
     }
-    drop(restarted);
+
+    // Stopped with SIGTERM (as Ctrl-C), the whole devnet restarts from its directory and
+    // goes on with the same chain.
+    restarted.interrupt();
+    let block_before = block(&devnet.urls[0], goal)["hash"].clone();
+    let devnet = devnet.restart();
+    await_all_above(&devnet.urls, goal + 2, "after the devnet restarted");
+    for url in &devnet.urls {
+        assert_eq!(
+            block(url, goal)["hash"],
+            block_before,
+            "block {goal} on {url}"
+        );
+    }
 }
 
 /// A configuration naming a genesis, keys of devnet validator 0 (seed 7) and the
@@ -315,7 +361,7 @@ fn a_devnet_whose_validator_cannot_start_exits_with_an_error_and_stops_the_other
     let base_port = free_ports(4);
     // Validator 1's JSON-RPC port is taken, so it exits at startup.
     let _taken = TcpListener::bind(("127.0.0.1", base_port + 3)).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_vnt"))
+    let mut devnet = Command::new(env!("CARGO_BIN_EXE_vnt"))
         .args([
             "devnet",
             "--validators",
@@ -326,10 +372,26 @@ fn a_devnet_whose_validator_cannot_start_exits_with_an_error_and_stops_the_other
         .arg("--dir")
         .arg(dir.path())
         .env("RUST_LOG", "warn")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("the vnt binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "the devnet must fail: {stderr}");
+    let deadline = Instant::now() + DEADLINE;
+    let status = loop {
+        if let Some(status) = devnet.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = devnet.kill();
+            let _ = devnet.wait();
+            stop_validators(dir.path(), 2);
+            panic!("vnt devnet did not exit within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut devnet.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "the devnet must fail: {stderr}");
     assert!(
         stderr.contains("node-1 exited at startup"),
         "names the validator: {stderr}"
