@@ -13,7 +13,7 @@
 //! Devnet keys follow from a seed picked at creation and written beside them: UNSAFE for
 //! anything of value.
 
-use crate::config::{ConfigFile, KeyFile, ValidatorEntry};
+use crate::config::{ConfigFile, KeyFile, OpenNetworkFile, Role, ValidatorEntry, identity_secret};
 use clap::Args;
 use std::fs;
 use std::net::{SocketAddr, TcpStream};
@@ -40,7 +40,8 @@ pub struct DevnetArgs {
     /// [default: ~/.vnt/devnet].
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// First port: validator i uses P+2i (validator network) and P+2i+1 (JSON-RPC).
+    /// First port: validator i uses P+2i (validator network), P+2i+1 (JSON-RPC) and P+2N+i
+    /// (open network); the follower's configuration uses P+3N (JSON-RPC) and P+3N+1.
     #[arg(long, default_value_t = 30300)]
     base_port: u16,
 }
@@ -56,10 +57,10 @@ struct Validator {
 pub async fn run(args: DevnetArgs, default_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
     let dir = args.dir.unwrap_or(default_dir);
     let count = args.validators as usize;
-    let last_port = u32::from(args.base_port) + 2 * args.validators;
+    let last_port = u32::from(args.base_port) + 3 * args.validators + 1;
     if last_port > u32::from(u16::MAX) {
         return Err(format!(
-            "--base-port {} leaves no room for {count} validators (two ports each)",
+            "--base-port {} leaves no room for {count} validators (three ports each) and a follower",
             args.base_port
         )
         .into());
@@ -138,23 +139,73 @@ fn write_devnet(dir: &Path, count: u32, base_port: u16) -> Result<(), Box<dyn st
         let account = devnet_address(index).into();
         entries.push(ValidatorEntry::of(key, chain_id, account, port(index, 0)?));
     }
-    for (index, key) in (0..count).zip(&keys) {
-        let node_dir = dir.join(format!("node-{index}"));
+    // Past the validators' pairs (P+2N on): one open-network port each, then the follower's.
+    let open_address = |index: u32, key: &ValidatorKeys| -> Result<String, String> {
+        let port = port(count, index)?.port();
+        let peer = vnt_net::peer_id_from_identity(&identity_secret(key));
+        Ok(format!("/ip4/127.0.0.1/tcp/{port}/p2p/{peer}"))
+    };
+    let bootnodes = (0..count)
+        .zip(&keys)
+        .map(|(index, key)| open_address(index, key))
+        .collect::<Result<Vec<_>, _>>()?;
+    let node = |name: String,
+                keys: &ValidatorKeys,
+                config: ConfigFile|
+     -> Result<(), Box<dyn std::error::Error>> {
+        let node_dir = dir.join(name);
         fs::create_dir_all(&node_dir)?;
         write_secret(
             &node_dir.join("keys.toml"),
-            &toml::to_string(&KeyFile::of(key))?,
+            &toml::to_string(&KeyFile::of(keys))?,
         )?;
-        let config = ConfigFile {
-            genesis: PathBuf::from("../genesis.json"),
-            data_dir: PathBuf::from("data"),
-            rpc_addr: port(index, 1)?,
-            p2p_addr: port(index, 0)?,
-            key_file: PathBuf::from("keys.toml"),
-            validators: entries.clone(),
-        };
         fs::write(node_dir.join("config.toml"), toml::to_string(&config)?)?;
+        Ok(())
+    };
+    let config = |rpc_addr, p2p_addr, role, listen: &str, bootnodes: Vec<String>| ConfigFile {
+        genesis: PathBuf::from("../genesis.json"),
+        data_dir: PathBuf::from("data"),
+        rpc_addr,
+        p2p_addr,
+        key_file: PathBuf::from("keys.toml"),
+        validators: entries.clone(),
+        role,
+        open_network: Some(OpenNetworkFile {
+            listen: listen.to_string(),
+            bootnodes,
+        }),
+    };
+    for (index, key) in (0..count).zip(&keys) {
+        let listen = open_address(index, key)?;
+        let listen = listen.split("/p2p/").next().unwrap_or_default().to_string();
+        let others = bootnodes
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != index as usize)
+            .map(|(_, address)| address.clone())
+            .collect();
+        let settings = config(
+            port(index, 1)?,
+            port(index, 0)?,
+            Role::Validator,
+            &listen,
+            others,
+        );
+        node(format!("node-{index}"), key, settings)?;
     }
+    // A follower that no command starts: `vnt node --config follower/config.toml` joins
+    // the running devnet late and syncs it (its validator port is unused).
+    let follower_keys = ValidatorKeys::devnet(seed, count);
+    let follower_rpc = port(count, count)?;
+    let follower_net = port(count, count + 1)?.port();
+    let settings = config(
+        follower_rpc,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        Role::Follower,
+        &format!("/ip4/127.0.0.1/tcp/{follower_net}"),
+        bootnodes,
+    );
+    node("follower".into(), &follower_keys, settings)?;
     Ok(())
 }
 
