@@ -58,7 +58,7 @@ impl Devnet {
 
     /// Runs `vnt devnet` on `dir` (a new devnet on free ports, or the one it holds).
     fn launch(dir: tempfile::TempDir, validators: usize) -> Self {
-        let base_port = free_ports(2 * validators).to_string();
+        let base_port = free_ports(4 * validators + 2).to_string();
         let count = validators.to_string();
         let child = Command::new(env!("CARGO_BIN_EXE_vnt"))
             .args(["devnet", "--validators", &count, "--base-port", &base_port])
@@ -152,9 +152,10 @@ fn runs_config(pid: &str, config: &Path) -> bool {
     command_line.contains(config.to_str().unwrap())
 }
 
-/// A first port of `count` consecutive free ports on loopback, below Linux's ephemeral range
-/// (32768 and up), so outgoing connections do not take them before a validator binds them
-/// or while a killed one is down.
+/// A first port of `count` consecutive free ports on loopback (a devnet of N validators
+/// takes up to 4N + 2 from its base port: see `vnt devnet --help`), below Linux's
+/// ephemeral range (32768 and up), so outgoing connections do not take them before a
+/// validator binds them or while a killed one is down.
 fn free_ports(count: usize) -> u16 {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -358,7 +359,7 @@ fn a_bad_validator_configuration_is_refused_with_a_readable_reason() {
 #[test]
 fn a_devnet_whose_validator_cannot_start_exits_with_an_error_and_stops_the_others() {
     let dir = tempfile::tempdir().unwrap();
-    let base_port = free_ports(4);
+    let base_port = free_ports(4 * 2 + 2);
     // Validator 1's JSON-RPC port is taken, so it exits at startup.
     let _taken = TcpListener::bind(("127.0.0.1", base_port + 3)).unwrap();
     let mut devnet = Command::new(env!("CARGO_BIN_EXE_vnt"))
