@@ -41,10 +41,18 @@ pub struct DevnetArgs {
     #[arg(long)]
     dir: Option<PathBuf>,
     /// First port: validator i uses P+2i (validator network), P+2i+1 (JSON-RPC) and P+2N+i
-    /// (open network); the follower's configuration uses P+3N (JSON-RPC) and P+3N+1.
+    /// (open network); the follower's configuration uses P+3N (JSON-RPC) and P+3N+1; with
+    /// --link-delay, validator i is reached through a relay on P+3N+2+i.
     #[arg(long, default_value_t = 30300)]
     base_port: u16,
+    /// Hold consensus traffic this long in each direction between validators (e.g. `50ms`),
+    /// as links between distant machines would; fixed when the devnet is created.
+    #[arg(long, value_parser = crate::parse_duration)]
+    link_delay: Option<Duration>,
 }
+
+/// The file in a devnet directory that records its link delay, in milliseconds.
+const LINK_DELAY_FILE: &str = "link-delay-ms";
 
 /// One running validator.
 struct Validator {
@@ -57,7 +65,7 @@ struct Validator {
 pub async fn run(args: DevnetArgs, default_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
     let dir = args.dir.unwrap_or(default_dir);
     let count = args.validators as usize;
-    let last_port = u32::from(args.base_port) + 3 * args.validators + 1;
+    let last_port = u32::from(args.base_port) + 4 * args.validators + 1;
     if last_port > u32::from(u16::MAX) {
         return Err(format!(
             "--base-port {} leaves no room for {count} validators (three ports each) and a follower",
@@ -68,12 +76,13 @@ pub async fn run(args: DevnetArgs, default_dir: PathBuf) -> Result<(), Box<dyn s
     if dir.join("genesis.json").exists() {
         println!("Restarting the devnet in {}", dir.display());
     } else {
-        write_devnet(&dir, args.validators, args.base_port)?;
+        write_devnet(&dir, args.validators, args.base_port, args.link_delay)?;
         println!(
             "Created a devnet of {count} validators in {}",
             dir.display()
         );
     }
+    let relays = start_relays(&dir).await?;
     let mut validators = Vec::new();
     for index in 0..count {
         match spawn(&dir, index) {
@@ -102,7 +111,45 @@ pub async fn run(args: DevnetArgs, default_dir: PathBuf) -> Result<(), Box<dyn s
     watch_until_signal(&mut validators).await;
     say("Stopping the devnet");
     stop_all(&mut validators);
+    relays.into_iter().for_each(|relay| relay.abort());
     Ok(())
+}
+
+/// Starts the relays that delay consensus traffic, if the devnet was created with a delay:
+/// one in front of each validator's consensus port, where the configurations list it.
+async fn start_relays(
+    dir: &Path,
+) -> Result<Vec<tokio::task::JoinHandle<std::io::Result<()>>>, Box<dyn std::error::Error>> {
+    let path = dir.join(LINK_DELAY_FILE);
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    let millis: u64 = text
+        .trim()
+        .parse()
+        .map_err(|e| format!("{}: not a number of milliseconds: {e}", path.display()))?;
+    let delay = Duration::from_millis(millis);
+    let mut relays = Vec::new();
+    for index in 0.. {
+        let config_path = dir.join(format!("node-{index}")).join("config.toml");
+        let Ok(text) = fs::read_to_string(&config_path) else {
+            break;
+        };
+        let config: ConfigFile =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", config_path.display()))?;
+        // The list names where peers dial this validator: its relay.
+        let listed = config.validators[index].p2p_addr;
+        let listener = tokio::net::TcpListener::bind(listed)
+            .await
+            .map_err(|e| format!("cannot relay validator {index} on {listed}: {e}"))?;
+        relays.push(tokio::spawn(crate::link_delay::relay(
+            listener,
+            config.p2p_addr,
+            delay,
+        )));
+    }
+    println!("Consensus links delayed by {millis} ms each way");
+    Ok(relays)
 }
 
 /// Prints a line, ignoring a closed output: whoever started the devnet may have stopped
@@ -113,7 +160,12 @@ fn say(line: &str) {
 }
 
 /// Writes genesis, keys and configurations for `count` validators.
-fn write_devnet(dir: &Path, count: u32, base_port: u16) -> Result<(), Box<dyn std::error::Error>> {
+fn write_devnet(
+    dir: &Path,
+    count: u32,
+    base_port: u16,
+    link_delay: Option<Duration>,
+) -> Result<(), Box<dyn std::error::Error>> {
     fs::create_dir_all(dir)?;
     let genesis = Genesis::dev(unix_now());
     let chain_id = genesis.config.chain_id;
@@ -128,6 +180,12 @@ fn write_devnet(dir: &Path, count: u32, base_port: u16) -> Result<(), Box<dyn st
     // Not secret: devnet keys are for loopback play (see the module docs).
     let seed = unix_now() ^ (u64::from(std::process::id()) << 32);
     fs::write(dir.join("seed"), format!("{seed}\n"))?;
+    if let Some(delay) = link_delay {
+        fs::write(
+            dir.join(LINK_DELAY_FILE),
+            format!("{}\n", delay.as_millis()),
+        )?;
+    }
     let keys: Vec<ValidatorKeys> = (0..count).map(|i| ValidatorKeys::devnet(seed, i)).collect();
     let port = |index: u32, offset: u32| -> Result<SocketAddr, String> {
         let port = u16::try_from(u32::from(base_port) + 2 * index + offset)
@@ -137,7 +195,12 @@ fn write_devnet(dir: &Path, count: u32, base_port: u16) -> Result<(), Box<dyn st
     let mut entries = Vec::new();
     for (index, key) in (0..count).zip(&keys) {
         let account = devnet_address(index).into();
-        entries.push(ValidatorEntry::of(key, chain_id, account, port(index, 0)?));
+        // With a link delay, peers reach validator i through its relay.
+        let listed = match link_delay {
+            Some(_) => port(count, count + 2 + index)?,
+            None => port(index, 0)?,
+        };
+        entries.push(ValidatorEntry::of(key, chain_id, account, listed));
     }
     // Past the validators' pairs (P+2N on): one open-network port each, then the follower's.
     let open_address = |index: u32, key: &ValidatorKeys| -> Result<String, String> {

@@ -9,6 +9,7 @@ mod config;
 mod contract;
 mod devnet;
 mod evm;
+mod link_delay;
 mod load;
 mod open_network;
 mod validator;
