@@ -27,6 +27,7 @@ use commonware_stream::cups::{self, Cups};
 use commonware_stream::sake::{self, Sake};
 use commonware_utils::ordered::Map;
 use commonware_utils::{NZDuration, NZU16, NZU32, NZUsize};
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,7 +128,8 @@ async fn serve(
         _ = shutdown_signal() => None,
         reason = shared.failure() => Some(reason),
     };
-    println!("Shutting down");
+    // Whoever started the node may have stopped reading; shutting down must not fail on it.
+    let _ = writeln!(std::io::stdout(), "Shutting down");
     let _ = rpc.stop();
     rpc.stopped().await;
     match failure {

@@ -1,8 +1,9 @@
 //! `vnt devnet --validators 4` on loopback: four `vnt node --config` processes finalize
 //! blocks together; a transfer sent to one is final on all four in the same block; with one
 //! validator killed (SIGKILL) the other three go on; restarted with `vnt node --config`, it
-//! catches up and agrees on every block hash; the whole devnet, stopped with SIGTERM and
-//! started again on its directory, goes on with the same chain.
+//! catches up and agrees on every block hash; a fifth node that does not vote joins late over
+//! the open network, syncs to the head and relays a transfer by gossip; the whole devnet,
+//! stopped with SIGTERM and started again on its directory, goes on with the same chain.
 //!
 //! Every process started here is stopped when the test ends, pass or fail: the devnet by
 //! SIGTERM (it stops its children), then any validator still alive by its pid file.
@@ -222,7 +223,7 @@ fn await_receipt(url: &str, hash: &Value) -> Value {
 }
 
 #[test]
-fn four_validators_finalize_survive_a_kill_catch_up_and_restart_together() {
+fn four_validators_finalize_survive_a_kill_catch_up_serve_a_late_follower_and_restart() {
     let devnet = Devnet::start(VALIDATORS);
     await_all_above(&devnet.urls, 2, "start");
 
@@ -274,6 +275,32 @@ fn four_validators_finalize_survive_a_kill_catch_up_and_restart_together() {
             );
         }
     }
+
+    // A fifth node, not a validator, joins late over the open network: it syncs to the head
+    // (checking finality proofs and executing every block) and agrees on every block, and a
+    // transfer sent to it travels by gossip to the validators and comes back final.
+    let follower_config = devnet.dir.path().join("follower").join("config.toml");
+    let follower = DevProcess::spawn_args(&["node", "--config", follower_config.to_str().unwrap()]);
+    let head = height(&devnet.urls[0]);
+    await_all_above(
+        std::slice::from_ref(&follower.rpc_url),
+        head,
+        "the follower's sync",
+    );
+    for number in 1..=head {
+        let expected = block(&devnet.urls[0], number)["hash"].clone();
+        assert_eq!(
+            block(&follower.rpc_url, number)["hash"],
+            expected,
+            "block {number} on the follower"
+        );
+    }
+    let raw = Transfer::new(DEV_CHAIN_ID, 1, recipient, value).sign(&signers()[0]);
+    let hash = rpc(&follower.rpc_url, "eth_sendRawTransaction", json!([raw])).unwrap();
+    let on_validator = await_receipt(&devnet.urls[1], &hash);
+    let on_follower = await_receipt(&follower.rpc_url, &hash);
+    assert_eq!(on_follower["blockHash"], on_validator["blockHash"]);
+    follower.interrupt();
 
     // Stopped with SIGTERM (as Ctrl-C), the whole devnet restarts from its directory and
     // goes on with the same chain.

@@ -49,12 +49,12 @@ impl DevProcess {
         };
         let stdout = process.child.stdout.take().unwrap();
         let (lines, received) = mpsc::channel();
+        // Reads to the end even after the address is found: a process writing to a closed
+        // pipe would fail at its next line (its shutdown message, say).
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if lines.send(line).is_err() {
-                    break;
-                }
+                let _ = lines.send(line);
             }
         });
         let deadline = Instant::now() + START_TIMEOUT;
