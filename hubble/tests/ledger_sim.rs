@@ -138,6 +138,21 @@ fn seeds_30_to_39() {
 }
 
 #[test]
+fn seeds_40_to_59() {
+    run_seeds(40..60);
+}
+
+#[test]
+fn seeds_60_to_79() {
+    run_seeds(60..80);
+}
+
+#[test]
+fn seeds_80_to_99() {
+    run_seeds(80..100);
+}
+
+#[test]
 fn a_seed_replays_to_the_same_head_and_state() {
     let first = run(42);
     let again = run(42);
