@@ -54,23 +54,7 @@ async fn the_committee_is_drawn_two_epochs_ahead_and_recomputable_from_chain_dat
         "{not_drawn}"
     );
 
-    let txs = vec![
-        staking_tx(
-            1,
-            0,
-            &registration(1, DEV_CHAIN_ID).abi_encode(),
-            vnt(2_000),
-        ),
-        staking_tx(
-            2,
-            0,
-            &registration(2, DEV_CHAIN_ID).abi_encode(),
-            vnt(1_000),
-        ),
-    ];
-    for receipt in mine(&node, txs).await {
-        assert_eq!(receipt["status"], "0x1", "{receipt}");
-    }
+    register_two(&node).await;
     seal_until(&node, length - 2).await;
     assert_eq!(
         view(&node, IStaking::epochSeedCall { epoch: 2 }).await,

@@ -73,6 +73,20 @@ pub async fn mine_one(
     mine(node, vec![tx]).await.remove(0)
 }
 
+/// Registers dev signers 1 and 2 as validators (their first transactions), bonding 2,000
+/// and 1,000 VNT, in one block.
+pub async fn register_two(node: &TestNode) {
+    let txs = [(1, vnt(2_000)), (2, vnt(1_000))]
+        .map(|(signer, bond)| {
+            let registration = registration(signer as u32, DEV_CHAIN_ID).abi_encode();
+            staking_tx(signer, 0, &registration, bond)
+        })
+        .to_vec();
+    for receipt in mine(node, txs).await {
+        assert_eq!(receipt["status"], "0x1", "{receipt}");
+    }
+}
+
 /// A node where dev signer 1 registered with `bond` VNT (its nonce is then 1).
 pub async fn node_with_validator(bond: u64) -> TestNode {
     let node = TestNode::start().await;

@@ -62,23 +62,7 @@ async fn double_voting_is_slashed_paid_burned_and_jailed_once() {
     let node = TestNode::start().await;
     let offender = signers()[OFFENDER].address();
     let reporter = signers()[REPORTER].address();
-    let txs = vec![
-        staking_tx(
-            OFFENDER,
-            0,
-            &registration(1, DEV_CHAIN_ID).abi_encode(),
-            vnt(2_000),
-        ),
-        staking_tx(
-            2,
-            0,
-            &registration(2, DEV_CHAIN_ID).abi_encode(),
-            vnt(1_000),
-        ),
-    ];
-    for receipt in mine(&node, txs).await {
-        assert_eq!(receipt["status"], "0x1", "{receipt}");
-    }
+    register_two(&node).await;
     // Some of the offender's stake is unbonding when it offends: that is slashed too.
     let unbond = IStaking::unbondCall { amount: vnt(500) };
     let receipt = mine_one(&node, OFFENDER, 1, &unbond, U256::ZERO).await;
