@@ -10,8 +10,10 @@
 use alloy_primitives::{Address, B256, U256};
 use commonware_consensus::simplex::config::{Config, Floor, ForwardPolicy, SkipBudget, SkipPolicy};
 use commonware_consensus::simplex::elector::RoundRobin;
+use commonware_consensus::simplex::mocks::conflicter::{Config as ConflicterConfig, Conflicter};
 use commonware_consensus::simplex::{self};
 use commonware_consensus::types::{Epoch, ViewDelta};
+use commonware_cryptography::keccak256::Keccak256;
 use commonware_cryptography::{Sha256, ed25519};
 use commonware_p2p::simulated::{self, Link, Network, Oracle};
 use commonware_parallel::Sequential;
@@ -107,9 +109,13 @@ pub fn lossy_link() -> Link {
     }
 }
 
+type ValidatorApp = Application<deterministic::Context, BlockSender>;
+type Channel = (BlockSender, simulated::Receiver<Identity>);
+
 /// One validator's running parts; dropped (aborted) on a crash.
 struct Running {
     ledger: SharedLedger,
+    application: ValidatorApp,
     tasks: Vec<Handle<()>>,
 }
 
@@ -119,6 +125,8 @@ pub struct Cluster {
     oracle: Oracle<Identity, deterministic::Context>,
     keys: Vec<ValidatorKeys>,
     committee: ConsensusCommittee,
+    /// The genesis every validator opens its chain from.
+    genesis: Genesis,
     directories: Vec<TempDir>,
     running: Vec<Option<Running>>,
     /// The floor every engine starts from: the genesis block's hash.
@@ -131,6 +139,19 @@ impl Cluster {
     pub async fn new(context: deterministic::Context, link: Link) -> Self {
         let (keys, committee) =
             ConsensusCommittee::devnet(DEV_CHAIN_ID, 0, 7, VALIDATORS as u32).expect("committee");
+        Self::with_committee(context, link, genesis(), keys, committee).await
+    }
+
+    /// As [`Cluster::new`], with chains opened from `genesis` and `committee` voting in epoch
+    /// zero (`keys` in its participant order).
+    pub async fn with_committee(
+        context: deterministic::Context,
+        link: Link,
+        genesis: Genesis,
+        keys: Vec<ValidatorKeys>,
+        committee: ConsensusCommittee,
+    ) -> Self {
+        assert_eq!(committee.members().len(), VALIDATORS, "committee size");
         let max_size = commonware_p2p::max_message_size(&[
             simplex::max_payload_size::<VortexScheme, BlockDigest>(VALIDATORS as u32),
             // A block message: tag, length prefix, RLP.
@@ -148,12 +169,13 @@ impl Cluster {
         )
         .await;
         network.start();
-        let genesis_hash = vnt_chain::chain::genesis_block_hash(&genesis());
+        let genesis_hash = vnt_chain::chain::genesis_block_hash(&genesis);
         let cluster = Self {
             context,
             oracle,
             keys,
             committee,
+            genesis,
             directories: (0..VALIDATORS).map(|_| chain_directory()).collect(),
             running: (0..VALIDATORS).map(|_| None).collect(),
             genesis_digest: digest_of(genesis_hash),
@@ -186,11 +208,37 @@ impl Cluster {
         }
     }
 
+    /// Registers validator `index`'s channels: votes, certificates, resolver, blocks.
+    async fn channels(&self, index: usize) -> Vec<Channel> {
+        let control = self.oracle.control(self.identity(index));
+        let quota = Quota::per_second(NZU32!(10_000));
+        let mut channels = Vec::new();
+        for channel in CHANNELS {
+            channels.push(control.register(channel, quota).await.expect("register"));
+        }
+        channels
+    }
+
+    /// Starts validator `index` as commonware's byzantine `Conflicter`: it signs two
+    /// conflicting votes for every vote it sees, and does nothing else (no chain, no blocks).
+    pub async fn start_conflicter(&self, index: usize) -> Handle<()> {
+        let votes = self.channels(index).await.remove(0);
+        let scheme = self.committee.signer(&self.keys[index]).expect("member");
+        let conflicter: Conflicter<_, _, Keccak256> = Conflicter::new(
+            self.context
+                .child("byzantine")
+                .with_attribute("index", index),
+            ConflicterConfig { scheme },
+        );
+        conflicter.start(votes)
+    }
+
     /// Starts validator `index`: opens (or reopens) its chain, pools its transfers, starts
     /// the application's tasks and the simplex engine (replaying its journal on a restart).
     pub async fn start(&mut self, index: usize) {
         assert!(self.running[index].is_none(), "validator {index} runs");
-        let chain = Chain::open(self.directories[index].path(), genesis()).expect("chain opens");
+        let chain =
+            Chain::open(self.directories[index].path(), self.genesis.clone()).expect("chain opens");
         let beneficiary = Address::with_last_byte(index as u8 + 1);
         let shared = Arc::new(Shared::new(chain, PoolConfig::default(), beneficiary));
         let restarted = shared.chain.read().head().number > 0;
@@ -201,12 +249,7 @@ impl Cluster {
         }
         let ledger = SharedLedger::new(Ledger::new(shared));
 
-        let control = self.oracle.control(self.identity(index));
-        let quota = Quota::per_second(NZU32!(10_000));
-        let mut channels = Vec::new();
-        for channel in CHANNELS {
-            channels.push(control.register(channel, quota).await.expect("register"));
-        }
+        let mut channels = self.channels(index).await;
         let (block_sender, block_receiver) = channels.pop().unwrap();
         let resolver = channels.pop().unwrap();
         let certificates = channels.pop().unwrap();
@@ -216,7 +259,7 @@ impl Cluster {
             .context
             .child("validator")
             .with_attribute("index", index);
-        let app: Application<deterministic::Context, BlockSender> =
+        let app: ValidatorApp =
             Application::new(context.child("application"), ledger.clone(), block_sender);
         let server = app.clone();
         let committer = app.clone();
@@ -229,10 +272,10 @@ impl Cluster {
         let config = Config {
             scheme: self.committee.signer(&self.keys[index]).expect("member"),
             elector: RoundRobin::<Sha256>::default(),
-            blocker: control,
+            blocker: self.oracle.control(self.identity(index)),
             automaton: app.clone(),
             relay: app.clone(),
-            reporter: app,
+            reporter: app.clone(),
             track_historical_votes: true,
             strategy: Sequential,
             partition: format!("hubble-{index}"),
@@ -261,6 +304,7 @@ impl Cluster {
         );
         self.running[index] = Some(Running {
             ledger,
+            application: app,
             tasks: vec![engine, serve, commit],
         });
     }
@@ -268,13 +312,19 @@ impl Cluster {
     /// Stops validator `index` abruptly and closes its chain: only what reached its disk
     /// (final blocks, simplex's journal) survives.
     pub async fn crash(&mut self, index: usize) {
-        let running = self.running[index].take().expect("validator is running");
-        for task in running.tasks {
+        let Running {
+            ledger,
+            application,
+            tasks,
+        } = self.running[index].take().expect("validator is running");
+        for task in tasks {
             task.abort();
             let _ = task.await;
         }
+        // The application holds the ledger too.
+        drop(application);
         // Waiting proposals and verifications notice their closed answer within a retry.
-        let mut ledger = running.ledger;
+        let mut ledger = ledger;
         for _ in 0..100 {
             match ledger.try_into_inner() {
                 Ok(inner) => {
@@ -294,11 +344,27 @@ impl Cluster {
         match &self.running[index] {
             Some(running) => running.ledger.lock().with_chain(read),
             None => {
-                let chain = Chain::open(self.directories[index].path(), genesis())
+                let chain = Chain::open(self.directories[index].path(), self.genesis.clone())
                     .expect("a stopped validator's chain reopens");
                 read(&chain)
             }
         }
+    }
+
+    /// The encoded evidence of every fault simplex reported to validator `index` since it
+    /// (last) started; none if it is not running.
+    pub fn evidence(&self, index: usize) -> Vec<Vec<u8>> {
+        self.running[index]
+            .as_ref()
+            .map_or_else(Vec::new, |running| running.application.evidence())
+    }
+
+    /// Admits `tx` to running validator `index`'s pool (it offers it when it leads); `Err`
+    /// is the pool's reason for refusing it.
+    pub fn submit(&self, index: usize, tx: VerifiedTx) -> Result<B256, String> {
+        let running = self.running[index].as_ref().expect("validator is running");
+        let shared = running.ledger.lock().shared().clone();
+        shared.submit(tx).map_err(|error| error.to_string())
     }
 
     /// Validator `index`'s finalized height.
@@ -371,11 +437,21 @@ impl Cluster {
 /// Runs `scenario` on a fresh [`Cluster`] over lossy links in a deterministic runtime seeded
 /// with `seed` (bounded at an hour of simulated time).
 pub fn simulate<T, F: Future<Output = T>>(seed: u64, scenario: impl FnOnce(Cluster) -> F) -> T {
+    run_seeded(seed, |context| async move {
+        scenario(Cluster::new(context, lossy_link()).await).await
+    })
+}
+
+/// Runs `scenario` in a deterministic runtime seeded with `seed` (bounded at an hour of
+/// simulated time).
+pub fn run_seeded<T, F: Future<Output = T>>(
+    seed: u64,
+    scenario: impl FnOnce(deterministic::Context) -> F,
+) -> T {
     let config = deterministic::Config::new()
         .with_seed(seed)
         .with_timeout(Some(Duration::from_secs(3_600)));
-    deterministic::Runner::new(config)
-        .start(|context| async move { scenario(Cluster::new(context, lossy_link()).await).await })
+    deterministic::Runner::new(config).start(scenario)
 }
 
 /// Ordered pairs `(a, b)`, `a != b`, that `select` picks.

@@ -4,3 +4,4 @@ mod block_codec;
 mod cluster;
 mod ledger;
 mod ledger_sim;
+mod slashing_sim;
