@@ -51,6 +51,9 @@ const REQUEST_EVERY: Duration = Duration::from_millis(500);
 /// ([`crate::ledger::MAX_CLOCK_DRIFT_SECS`]).
 pub const MAX_PROPOSE_AHEAD_SECS: u64 = 5;
 
+/// Evidence this validator keeps at most until it is reported.
+const MAX_HELD_EVIDENCE: usize = 1_024;
+
 /// Tag of a block message on the block channel.
 const TAG_BLOCK: u8 = 0;
 /// Tag of a request for a block by hash.
@@ -409,10 +412,13 @@ where
                 self.wake_committer();
             }
         } else if let Some(evidence) = Evidence::from_activity(&activity) {
-            self.evidence
-                .lock()
-                .unwrap()
-                .push(evidence.encode().to_vec());
+            let bytes = evidence.encode().to_vec();
+            let mut held = self.evidence.lock().unwrap();
+            // A member equivocating every view must not grow this without bound; the
+            // contract slashes one offence per signer and epoch, so a cap loses nothing.
+            if held.len() < MAX_HELD_EVIDENCE && !held.contains(&bytes) {
+                held.push(bytes);
+            }
         }
         Feedback::Ok
     }

@@ -22,6 +22,9 @@ pub trait BlockImporter {
     fn next_height(&self) -> u64;
     /// Verifies and stores the block at `height`; an error names why it is not the block.
     fn import(&mut self, height: u64, block: &[u8]) -> Result<(), String>;
+    /// Forgets whatever the importer holds from the peer that just failed (blocks it keeps
+    /// until a later one proves them, say), so the next peer starts from the stored chain.
+    fn reset(&mut self) {}
 }
 
 /// Bounds on one catch-up.
@@ -95,6 +98,8 @@ pub async fn catch_up(
             Err(error @ FollowError::RequestBudgetExhausted { .. }) => return Err(error),
             Err(error) => {
                 tracing::warn!(%peer, %error, "catch-up from peer failed; trying the next");
+                // Nothing that peer served may steer what is asked of the next one.
+                importer.reset();
                 first_error.get_or_insert(error);
             }
         }

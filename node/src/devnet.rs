@@ -119,7 +119,7 @@ pub async fn run(args: DevnetArgs, default_dir: PathBuf) -> Result<(), Box<dyn s
 /// one in front of each validator's consensus port, where the configurations list it.
 async fn start_relays(
     dir: &Path,
-) -> Result<Vec<tokio::task::JoinHandle<std::io::Result<()>>>, Box<dyn std::error::Error>> {
+) -> Result<Vec<tokio::task::JoinHandle<()>>, Box<dyn std::error::Error>> {
     let path = dir.join(LINK_DELAY_FILE);
     let Ok(text) = fs::read_to_string(&path) else {
         return Ok(Vec::new());

@@ -5,7 +5,6 @@
 //! `netem`. Bytes keep their order and are released as soon as their time is up, so the
 //! delay adds latency without capping throughput (as a long link does).
 
-use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,14 +15,24 @@ use tokio::time::{Instant, sleep_until};
 
 /// Bytes read at once from either side.
 const CHUNK: usize = 64 * 1024;
+/// Wait after a failed accept before the next.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 /// Chunks held per direction before the relay stops reading (back-pressure to the sender).
 const IN_FLIGHT: usize = 1_024;
 
 /// Relays every connection accepted on `listener` to `target`, `delay` late each way.
-/// Runs until the listener fails.
-pub async fn relay(listener: TcpListener, target: SocketAddr, delay: Duration) -> io::Result<()> {
+/// Runs until aborted.
+pub async fn relay(listener: TcpListener, target: SocketAddr, delay: Duration) {
     loop {
-        let (inbound, _) = listener.accept().await?;
+        let inbound = match listener.accept().await {
+            Ok((inbound, _)) => inbound,
+            // Out of file descriptors, say: the validator stays reachable once it passes.
+            Err(error) => {
+                tracing::warn!(%error, "the link relay cannot accept; retrying");
+                tokio::time::sleep(ACCEPT_RETRY).await;
+                continue;
+            }
+        };
         tokio::spawn(async move {
             // A target that is down refuses this connection only; the dialer retries.
             if let Ok(outbound) = TcpStream::connect(target).await {

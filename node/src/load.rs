@@ -20,6 +20,8 @@ use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use vnt_chain::genesis::dev_signers;
 
@@ -319,10 +321,13 @@ async fn measure(
     // for before anything is sent, and runs while the load is offered.
     let awaited: HashSet<B256> = per_node.iter().flatten().map(keccak256).collect();
     let from_block = number(&nodes[0].request("eth_blockNumber", rpc_params![]).await?)? as u64;
+    // Lowered by each refusal, so the watcher does not wait for what will never come.
+    let expected = Arc::new(AtomicUsize::new(awaited.len()));
     let watcher = tokio::spawn(watch_blocks(
         nodes[0].clone(),
         from_block,
         awaited,
+        expected.clone(),
         deadline,
     ));
     let started = Instant::now();
@@ -336,6 +341,7 @@ async fn measure(
     for send in sends {
         let (hashes, refusals) = send.await??;
         rejected += refusals.len();
+        expected.fetch_sub(refusals.len(), Ordering::Relaxed);
         if let Some(reason) = refusals.first() {
             eprintln!(
                 "the node refused {} transfers, e.g.: {reason}",
@@ -378,6 +384,7 @@ async fn watch_blocks(
     node: HttpClient,
     from_block: u64,
     awaited: HashSet<B256>,
+    expected: Arc<AtomicUsize>,
     deadline: Instant,
 ) -> Result<Finality, Error> {
     let mut finality = Finality {
@@ -386,7 +393,7 @@ async fn watch_blocks(
         largest_block: 0,
     };
     let mut next = from_block + 1;
-    while finality.stamps.len() < awaited.len() && Instant::now() < deadline {
+    while finality.stamps.len() < expected.load(Ordering::Relaxed) && Instant::now() < deadline {
         let head = number(&node.request("eth_blockNumber", rpc_params![]).await?)? as u64;
         if head < next {
             tokio::time::sleep(POLL).await;

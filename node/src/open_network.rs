@@ -7,8 +7,9 @@
 //! against the committee and takes the blocks below a proven block on the strength of their
 //! parent hashes, executing every one of them itself before it is stored.
 
+use alloy_consensus::Transaction;
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::B256;
+use alloy_primitives::{B256, U256};
 use commonware_codec::{Decode, Encode};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,9 +27,10 @@ use vnt_vortex::scheme::ConsensusCommittee;
 
 /// How long a follower waits between catch-ups once it has the head.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
-/// Unproven blocks a follower holds while it waits for a proven descendant. Validators record
-/// a proof for nearly every block, so a long unproven run means a peer serving junk.
-const MAX_UNPROVEN_RUN: usize = 256;
+/// Unproven blocks a follower holds while it waits for a proven descendant (at most this
+/// many times the 2 MiB block cap in memory). Validators record a proof for nearly every
+/// block, so a long unproven run means a peer serving junk.
+const MAX_UNPROVEN_RUN: usize = 64;
 /// Upper bound on a proof's bytes (a certificate is a proposal, a bitmap and one signature).
 const MAX_PROOF_BYTES: usize = 4 * 1024;
 
@@ -101,12 +103,30 @@ pub struct TransactionGate(pub Arc<Shared>);
 
 impl GossipValidator for TransactionGate {
     fn validate_transaction(&self, transaction: &[u8]) -> Verdict {
-        let config = self.0.chain.read().config().clone();
-        match verify_raw(transaction, &config) {
-            Ok(tx) if self.0.pool.lock().get(&tx.hash).is_some() => Verdict::Ignore,
-            Ok(_) => Verdict::Accept,
-            Err(_) => Verdict::Reject,
+        let chain = self.0.chain.read();
+        let tx = match verify_raw(transaction, chain.config()) {
+            Ok(tx) => tx,
+            // Malformed or badly signed whoever relays it: the relayer pays in score.
+            Err(_) => return Verdict::Reject,
+        };
+        if self.0.pool.lock().get(&tx.hash).is_some() {
+            return Verdict::Ignore;
         }
+        // Signed transactions cost nothing to make: forward only those the sender could
+        // still pay for at this node's head. Not the relayer's fault (its head may differ),
+        // so no penalty.
+        let (nonce, balance) = chain
+            .state()
+            .account(&tx.sender)
+            .map_or((0, U256::ZERO), |account| (account.nonce, account.balance));
+        let envelope = &tx.envelope;
+        let most = U256::from(envelope.gas_limit())
+            .saturating_mul(U256::from(envelope.max_fee_per_gas()))
+            .saturating_add(envelope.value());
+        if envelope.nonce() < nonce || balance < most {
+            return Verdict::Ignore;
+        }
+        Verdict::Accept
     }
 }
 
@@ -206,9 +226,11 @@ impl<'a> Follower<'a> {
         }
     }
 
-    /// Executes and commits `blocks`, oldest first.
-    fn commit(&self, blocks: Vec<LedgerBlock>) -> Result<(), String> {
+    /// Executes and commits `blocks`, oldest first, and keeps `proof` beside the last one so
+    /// this node serves it to others in turn.
+    fn commit(&self, blocks: Vec<LedgerBlock>, proof: &[u8]) -> Result<(), String> {
         let mut chain = self.shared.chain.write();
+        let proven = blocks.last().map(LedgerBlock::hash);
         for block in blocks {
             let hash = block.hash();
             let number = block.number();
@@ -230,6 +252,11 @@ impl<'a> Follower<'a> {
                 return Err(error.to_string());
             }
             self.shared.committed(&chain, hash);
+        }
+        if let Some(hash) = proven
+            && let Err(error) = chain.store().put_finality_proof(&hash, proof)
+        {
+            tracing::warn!(%hash, %error, "cannot store a finality proof");
         }
         Ok(())
     }
@@ -275,6 +302,13 @@ impl BlockImporter for Follower<'_> {
         }
         let mut blocks = std::mem::take(&mut self.unproven);
         blocks.push(served.block);
-        self.commit(blocks)
+        self.commit(blocks, &proof)
+    }
+
+    fn reset(&mut self) {
+        self.unproven.clear();
     }
 }
+
+#[cfg(test)]
+mod tests;

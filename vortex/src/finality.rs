@@ -78,9 +78,7 @@ pub fn check_finalization(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{committee, proposal, signer};
-    use commonware_consensus::simplex::types::Finalize;
-    use commonware_utils::iter::NonEmpty;
+    use crate::testing::{committee, finality_proof};
 
     /// A finalization of `proposal(epoch, view, payload)` signed by the first `signing`
     /// of four members.
@@ -91,19 +89,9 @@ mod tests {
         signing: usize,
     ) -> (ConsensusCommittee, Vec<u8>) {
         let (keys, members) = committee(epoch, 4);
-        let subject = proposal(epoch, view, payload);
-        let mut votes = (0..signing).map(|index| {
-            Finalize::sign(&signer(&keys, &members, index), subject.clone())
-                .expect("a member signs")
-        });
-        let first = votes.next().expect("at least one vote");
-        let certificate = FinalizationCertificate::from_owned_finalizes(
-            &signer(&keys, &members, 0),
-            NonEmpty::new(first, votes),
-            &Sequential,
-        )
-        .expect("a quorum of votes assembles");
-        (members, encode_finalization(&certificate))
+        let digest = commonware_cryptography::keccak256::Digest([payload; 32]);
+        let proof = finality_proof(&keys, &members, view, digest, signing).expect("a quorum");
+        (members, proof)
     }
 
     #[test]
@@ -114,6 +102,14 @@ mod tests {
         assert_eq!(finalized.view, 9);
         assert_eq!(finalized.digest.0, [0xab; 32]);
         assert_eq!(finalized.signers, 3);
+    }
+
+    #[test]
+    fn fewer_signers_than_a_quorum_prove_nothing() {
+        let (keys, members) = committee(3, 4);
+        let digest = commonware_cryptography::keccak256::Digest([0xab; 32]);
+        // Two of four cannot even be assembled; a certificate claiming them would not check.
+        assert_eq!(finality_proof(&keys, &members, 9, digest, 2), None);
     }
 
     #[test]

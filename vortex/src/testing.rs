@@ -3,10 +3,13 @@
 //! this crate's unit tests and, for other crates, behind the `testing` feature.
 
 use crate::evidence::Evidence;
+use crate::finality::{FinalizationCertificate, encode_finalization};
 use crate::keys::ValidatorKeys;
 use crate::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
-use commonware_consensus::simplex::types::{Notarize, Proposal};
+use commonware_consensus::simplex::types::{Finalize, Notarize, Proposal};
 use commonware_consensus::types::{Epoch, Round, View};
+use commonware_parallel::Sequential;
+use commonware_utils::iter::NonEmpty;
 
 /// The chain id the fixtures sign for.
 pub const CHAIN: u64 = 7_000;
@@ -51,4 +54,28 @@ pub fn double_notarize(
     let first = Notarize::sign(&scheme, proposal(epoch, view, 0xaa))?;
     let second = Notarize::sign(&scheme, proposal(epoch, view, 0x55))?;
     Some(Evidence::ConflictingNotarize(first, second))
+}
+
+/// A finality proof for the block `digest` in `view` of `committee`'s epoch, signed by its
+/// first `signing` members (`keys` in participant order); `None` if they are not a quorum.
+pub fn finality_proof(
+    keys: &[ValidatorKeys],
+    committee: &ConsensusCommittee,
+    view: u64,
+    digest: BlockDigest,
+    signing: usize,
+) -> Option<Vec<u8>> {
+    let subject = Proposal::new(round(committee.epoch(), view), View::new(view - 1), digest);
+    let mut votes = keys[..signing]
+        .iter()
+        .map(|member| Finalize::sign(&committee.signer(member)?, subject.clone()));
+    let first = votes.next()??;
+    let votes: Vec<_> = votes.collect::<Option<_>>()?;
+    let certificate = FinalizationCertificate::from_owned_finalizes(
+        &committee.signer(&keys[0])?,
+        NonEmpty::new(first, votes.into_iter()),
+        &Sequential,
+    )
+    .ok()?;
+    Some(encode_finalization(&certificate))
 }

@@ -138,8 +138,12 @@ pub fn jailed_in(s: &mut impl Slots, account: Address) -> Step<Option<u64>> {
 }
 
 /// Jails `account` in `epoch`: it is in no committee drawn from now on, nor in the effective
-/// committee of any later epoch.
+/// committee of any later epoch. A validator already jailed keeps its earlier epoch: a later
+/// report must not readmit it to the committees between the two.
 pub fn jail(s: &mut impl Slots, account: Address, epoch: u64) -> Step<()> {
+    if jailed_in(s, account)?.is_some() {
+        return Ok(());
+    }
     s.store(jailed_slot(account), U256::from(epoch.saturating_add(1)))
 }
 

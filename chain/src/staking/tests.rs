@@ -201,6 +201,11 @@ fn each_epoch_end_fixes_the_seed_and_committee_two_epochs_ahead_from_the_blocks(
     assert!(serving.iter().all(|(a, _)| *a != account(1)));
     let serving = epochs::effective_committee(&mut s, 1).unwrap().unwrap();
     assert!(serving.iter().any(|(a, _)| *a == account(1)));
+    // A second report, an epoch later, keeps the first jailing: epoch 2 stays without it.
+    epochs::jail(&mut s, account(1), 2).unwrap();
+    assert_eq!(epochs::jailed_in(&mut s, account(1)).unwrap(), Some(1));
+    let serving = epochs::effective_committee(&mut s, 2).unwrap().unwrap();
+    assert!(serving.iter().all(|(a, _)| *a != account(1)));
 }
 
 #[test]
