@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 use vnt_chain::Genesis;
 use vnt_chain::genesis::dev_signers;
 use vnt_chain::producer::unix_now;
+use vnt_chain::staking::{GenesisValidator, StakingConfig};
+use vnt_chain::token::vnt;
 use vnt_vortex::keys::ValidatorKeys;
 use vnt_vortex::scheme::devnet_address;
 
@@ -50,6 +52,9 @@ pub struct DevnetArgs {
     #[arg(long, value_parser = crate::parse_duration)]
     link_delay: Option<Duration>,
 }
+
+/// What each devnet validator has bonded at genesis.
+const DEVNET_STAKE_VNT: u64 = 10_000;
 
 /// The file in a devnet directory that records its link delay, in milliseconds.
 const LINK_DELAY_FILE: &str = "link-delay-ms";
@@ -167,8 +172,23 @@ fn write_devnet(
     link_delay: Option<Duration>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     fs::create_dir_all(dir)?;
-    let genesis = Genesis::dev(unix_now());
+    // Not secret: devnet keys are for loopback play (see the module docs).
+    let seed = unix_now() ^ (u64::from(std::process::id()) << 32);
+    let keys: Vec<ValidatorKeys> = (0..count).map(|i| ValidatorKeys::devnet(seed, i)).collect();
+    let mut genesis = Genesis::dev(unix_now());
     let chain_id = genesis.config.chain_id;
+    // The validators are bonded at genesis, so the staking contract's committee of epoch 0
+    // is exactly this set (every candidate sits when there are no more than the places).
+    let mut staking = StakingConfig::dev();
+    staking.committee_size = staking.committee_size.max(u64::from(count));
+    staking.validators = (0..count)
+        .zip(&keys)
+        .map(|(index, key)| {
+            let account = devnet_address(index).into();
+            GenesisValidator::from_keys(key, chain_id, account, vnt(DEVNET_STAKE_VNT))
+        })
+        .collect();
+    genesis.enable_staking(staking);
     let genesis_path = dir.join("genesis.json");
     fs::write(&genesis_path, serde_json::to_string_pretty(&genesis)?)?;
     // The nodes read the file back: it must give the very chain written.
@@ -177,8 +197,6 @@ fn write_devnet(
     if vnt_chain::chain::genesis_block_hash(&reread) != genesis_hash {
         return Err("the genesis file does not read back as the genesis written".into());
     }
-    // Not secret: devnet keys are for loopback play (see the module docs).
-    let seed = unix_now() ^ (u64::from(std::process::id()) << 32);
     fs::write(dir.join("seed"), format!("{seed}\n"))?;
     if let Some(delay) = link_delay {
         fs::write(
@@ -186,7 +204,6 @@ fn write_devnet(
             format!("{}\n", delay.as_millis()),
         )?;
     }
-    let keys: Vec<ValidatorKeys> = (0..count).map(|i| ValidatorKeys::devnet(seed, i)).collect();
     let port = |index: u32, offset: u32| -> Result<SocketAddr, String> {
         let port = u16::try_from(u32::from(base_port) + 2 * index + offset)
             .map_err(|_| format!("port of validator {index} is above 65535"))?;

@@ -34,10 +34,11 @@ use std::time::Duration;
 use vnt_chain::Chain;
 use vnt_chain::node::Shared;
 use vnt_chain::pool::PoolConfig;
+use vnt_chain::staking::hook::consensus_committee;
 use vnt_hubble::application::{Application, SharedLedger};
 use vnt_hubble::block::{MAX_BLOCK_BYTES, digest_of};
 use vnt_hubble::ledger::Ledger;
-use vnt_vortex::scheme::{BlockDigest, VortexScheme};
+use vnt_vortex::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
 
 /// simplex's vote, certificate and resolver channels, and the engine's block channel.
 const VOTES: u64 = 0;
@@ -79,6 +80,7 @@ async fn serve(
     config: ValidatorConfig,
     chain: Chain,
 ) -> Result<(), String> {
+    let committee = epoch_zero_committee(&chain, &config)?;
     let shared = Arc::new(Shared::new(chain, PoolConfig::default(), config.account));
     let (rpc_addr, rpc) = vnt_chain::rpc::start(config.rpc_addr, shared.clone())
         .await
@@ -89,9 +91,9 @@ async fn serve(
         None => None,
     };
     match (config.role, open_network) {
-        (Role::Validator, _) => start_consensus(&context, &config, &shared)?,
+        (Role::Validator, _) => start_consensus(&context, &config, &committee, &shared)?,
         (Role::Follower, Some(network)) => {
-            let (shared, committee) = (shared.clone(), config.committee.clone());
+            let shared = shared.clone();
             context
                 .child("follow")
                 .spawn(move |_| open_network::follow(shared, network, committee));
@@ -142,12 +144,13 @@ async fn serve(
 fn start_consensus(
     context: &cw_tokio::Context,
     config: &ValidatorConfig,
+    committee: &ConsensusCommittee,
     shared: &Arc<Shared>,
 ) -> Result<(), String> {
     let genesis_digest = digest_of(vnt_chain::chain::genesis_block_hash(&config.genesis));
     let identity: ed25519::PrivateKey = config.keys.identity().clone();
     let own_identity = config.keys.public().identity;
-    let validators = config.committee.identities();
+    let validators = committee.identities();
     let max_message_size = commonware_p2p::max_message_size(&[
         simplex::max_payload_size::<VortexScheme, BlockDigest>(validators.len() as u32),
         // A block message: tag, length prefix, RLP.
@@ -197,8 +200,7 @@ fn start_consensus(
     context
         .child("commit")
         .spawn(move |_| committer.commit_finalized());
-    let scheme = config
-        .committee
+    let scheme = committee
         .signer(&config.keys)
         .ok_or("this node's BLS key is not in the committee")?;
     let engine = simplex::Engine::new(
@@ -236,6 +238,41 @@ fn start_consensus(
     network.start();
     engine.start(votes, certificates, resolver);
     Ok(())
+}
+
+/// The committee consensus runs with. When the genesis bonds validators, stake decides: it
+/// is the staking contract's committee of epoch 0, and the configuration's list (which gives
+/// their network addresses) must name exactly its members. On a chain without bonded
+/// validators the list itself votes.
+fn epoch_zero_committee(
+    chain: &Chain,
+    config: &ValidatorConfig,
+) -> Result<ConsensusCommittee, String> {
+    let chain_id = config.genesis.config.chain_id;
+    let staked = match consensus_committee(chain.state(), chain_id, 0) {
+        Ok(staked) => staked,
+        Err(reason) => {
+            tracing::info!(%reason, "no staking committee; the configured validators vote");
+            return Ok(config.committee.clone());
+        }
+    };
+    let keys = |committee: &ConsensusCommittee| -> Vec<String> {
+        let members = committee.members().iter();
+        members.map(|m| hex_of(&m.identity)).collect()
+    };
+    let bls = |committee: &ConsensusCommittee| -> Vec<Vec<u8>> {
+        let members = committee.members().iter();
+        members.map(|m| m.bls.encode().to_vec()).collect()
+    };
+    if keys(&staked) != keys(&config.committee) || bls(&staked) != bls(&config.committee) {
+        return Err(format!(
+            "the configuration's validators {:?} are not the staking contract's committee of \
+             epoch 0 {:?} (identities, hex): list exactly the validators bonded at genesis",
+            keys(&config.committee),
+            keys(&staked)
+        ));
+    }
+    Ok(staked)
 }
 
 /// Resolves on Ctrl-C or SIGTERM (how `vnt devnet` stops its nodes).

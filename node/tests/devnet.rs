@@ -10,6 +10,7 @@
 
 use crate::support::{DevProcess, rpc};
 use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -18,7 +19,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use vnt_chain::config::DEV_CHAIN_ID;
+use vnt_chain::staking::STAKING;
+use vnt_chain::staking::abi::IStaking;
 use vnt_chain::testing::{Transfer, signers};
+use vnt_vortex::scheme::devnet_address;
 
 const VALIDATORS: usize = 4;
 /// Bound of every wait on the network (start, a height, a receipt, a catch-up).
@@ -226,6 +230,21 @@ fn await_receipt(url: &str, hash: &Value) -> Value {
 fn four_validators_finalize_survive_a_kill_catch_up_serve_a_late_follower_and_restart() {
     let devnet = Devnet::start(VALIDATORS);
     await_all_above(&devnet.urls, 2, "start");
+
+    // Stake decides who votes: the four are bonded at genesis, and the staking contract's
+    // committee of epoch 0, which the nodes run consensus with, is exactly them.
+    let call = IStaking::committeeCall { epoch: 0 }.abi_encode();
+    let request = json!({"to": STAKING, "data": alloy_primitives::hex::encode_prefixed(call)});
+    let answer = rpc(&devnet.urls[0], "eth_call", json!([request, "latest"])).unwrap();
+    let answer = alloy_primitives::hex::decode(answer.as_str().unwrap()).unwrap();
+    let members = IStaking::committeeCall::abi_decode_returns(&answer).unwrap();
+    let mut accounts: Vec<Address> = members.iter().map(|m| m.validator).collect();
+    accounts.sort();
+    let mut expected: Vec<Address> = (0..VALIDATORS as u32)
+        .map(|index| devnet_address(index).into())
+        .collect();
+    expected.sort();
+    assert_eq!(accounts, expected);
 
     // A transfer sent to node 0 is final on all four, in the same block, same state root.
     let recipient = Address::repeat_byte(0x42);
