@@ -10,7 +10,7 @@
 
 use crate::block::LedgerBlock;
 use alloy_primitives::B256;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use vnt_chain::chain::{ImportError, InvalidBlock};
 use vnt_chain::node::Shared;
@@ -28,10 +28,13 @@ const PROPOSAL_CANDIDATES: usize = 4_096;
 /// ahead than the finality gap, and a peer must not make us hold arbitrary amounts.
 const MAX_HEARD_AHEAD: u64 = 1_024;
 /// How many not-yet-final blocks from peers a validator holds at most.
-const MAX_HEARD: usize = 4_096;
+pub const MAX_HEARD: usize = 4_096;
 /// How many bytes of not-yet-final blocks a validator holds at most (count alone would let
 /// peers fill memory with 4,096 blocks of 2 MiB).
 pub const MAX_HEARD_BYTES: usize = 64 * 1024 * 1024;
+/// How many blocks consensus may be waiting for at once before the list starts over (the
+/// waits that still matter name their blocks again on their next retry).
+const MAX_WANTED: usize = 1_024;
 
 /// Whether a block can extend a chain: it is executed, or what is missing first.
 #[derive(Debug, PartialEq, Eq)]
@@ -67,6 +70,10 @@ pub struct Ledger {
     heard: BTreeMap<B256, LedgerBlock>,
     /// Bytes of the blocks in `heard` (their RLP).
     heard_bytes: usize,
+    /// Blocks consensus is waiting for (a proposal to verify, an ancestor to execute): they
+    /// always find room, at the expense of held blocks nobody waits for, so a peer filling
+    /// the store with junk cannot crowd out the blocks that matter.
+    wanted: BTreeSet<B256>,
     /// Blocks known to be invalid, with their number and the reason, so they are not
     /// executed twice.
     invalid: BTreeMap<B256, (u64, String)>,
@@ -89,6 +96,7 @@ impl Ledger {
             shared,
             heard: BTreeMap::new(),
             heard_bytes: 0,
+            wanted: BTreeSet::new(),
             invalid: BTreeMap::new(),
             finalized_goal: None,
             proofs: BTreeMap::new(),
@@ -113,15 +121,58 @@ impl Ledger {
     /// Records a block heard from a peer (or proposed here). Blocks at or below the head
     /// are final or dead, and blocks far ahead or beyond the caps are of no use yet: neither
     /// is kept (a block dropped here is asked for again when it is needed).
+    ///
+    /// A block consensus is waiting for is kept even when the store is full: held blocks
+    /// nobody waits for make room, those furthest ahead first.
     pub fn hear(&mut self, block: LedgerBlock) {
         let head = self.with_chain(|chain| chain.head().number);
+        let hash = block.hash();
         let useful = block.number() > head && block.number() <= head + MAX_HEARD_AHEAD;
-        let size = block_bytes(&block);
-        let room = self.heard.len() < MAX_HEARD && self.heard_bytes + size <= MAX_HEARD_BYTES;
-        if useful && room && !self.heard.contains_key(&block.hash()) {
-            self.heard_bytes += size;
-            self.heard.insert(block.hash(), block);
+        if !useful || self.heard.contains_key(&hash) {
+            return;
         }
+        let size = block_bytes(&block);
+        if !self.fits(size) && self.wanted.contains(&hash) {
+            self.make_room(size);
+        }
+        if self.fits(size) {
+            self.wanted.remove(&hash);
+            self.heard_bytes += size;
+            self.heard.insert(hash, block);
+        }
+    }
+
+    /// Whether a block of `size` bytes fits in the store.
+    fn fits(&self, size: usize) -> bool {
+        self.heard.len() < MAX_HEARD && self.heard_bytes + size <= MAX_HEARD_BYTES
+    }
+
+    /// Drops held blocks nobody waits for, furthest ahead first, until `size` bytes fit.
+    fn make_room(&mut self, size: usize) {
+        let mut unwanted: Vec<(u64, B256)> = self
+            .heard
+            .iter()
+            .filter(|(hash, _)| !self.wanted.contains(*hash))
+            .map(|(hash, block)| (block.number(), *hash))
+            .collect();
+        unwanted.sort_unstable();
+        while !self.fits(size) {
+            let Some((_, hash)) = unwanted.pop() else {
+                return;
+            };
+            if let Some(dropped) = self.heard.remove(&hash) {
+                self.heard_bytes -= block_bytes(&dropped);
+            }
+        }
+    }
+
+    /// Notes that consensus waits for `hash` and says so.
+    fn want(&mut self, hash: B256) -> Readiness {
+        if self.wanted.len() >= MAX_WANTED {
+            self.wanted.clear();
+        }
+        self.wanted.insert(hash);
+        Readiness::Missing(hash)
     }
 
     /// Drops held blocks and invalid marks at or below the head.
@@ -203,7 +254,7 @@ impl Ledger {
                 )));
             }
             let Some(block) = self.heard.get(&at) else {
-                return Ok(Readiness::Missing(at));
+                return Ok(self.want(at));
             };
             if block.number() <= chain.head().number {
                 return Ok(Readiness::Invalid(format!(
@@ -221,7 +272,7 @@ impl Ledger {
                 Ok(_) => {}
                 // Its parent became unknown meanwhile; that is not the block's fault.
                 Err(ImportError::Invalid(InvalidBlock::UnknownParent(parent))) => {
-                    return Ok(Readiness::Missing(parent));
+                    return Ok(self.want(parent));
                 }
                 Err(ImportError::Invalid(invalid)) => {
                     let reason = format!("block {hash} is invalid: {invalid}");
@@ -286,7 +337,7 @@ impl Ledger {
             return Ok(self.check_parent(parent, hash));
         }
         let Some(block) = self.heard.get(&hash) else {
-            return Ok(Readiness::Missing(hash));
+            return Ok(self.want(hash));
         };
         if block.block().header.parent_hash != parent {
             return Ok(self.check_parent(parent, hash));

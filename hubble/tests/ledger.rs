@@ -11,7 +11,7 @@ use vnt_chain::pool::PoolConfig;
 use vnt_chain::testing::{Transfer, signers, temp_chain};
 use vnt_chain::{ChainConfig, Genesis};
 use vnt_hubble::block::LedgerBlock;
-use vnt_hubble::ledger::{Ledger, Readiness};
+use vnt_hubble::ledger::{Ledger, MAX_HEARD, Readiness};
 
 /// A ledger over a fresh dev chain, crediting fees to `beneficiary`; the directory must
 /// outlive it.
@@ -193,4 +193,27 @@ fn a_finalized_block_that_cannot_execute_is_an_error_not_a_panic() {
     let failure = ledger.advance().expect_err("the block is invalid");
     assert!(failure.to_string().contains("cannot execute"), "{failure}");
     assert_eq!(ledger.with_chain(|chain| chain.head().number), 0);
+}
+
+#[test]
+fn a_block_consensus_waits_for_finds_room_in_a_store_full_of_junk() {
+    let blocks = three_blocks();
+    let (mut ledger, _dir) = ledger(2);
+    let genesis = head_hash(&ledger);
+    // A peer fills the store with distinct blocks nobody asked for.
+    for index in 0..MAX_HEARD as u64 {
+        let mut junk = blocks[0].block().clone();
+        junk.header.extra_data = index.to_be_bytes().to_vec().into();
+        ledger.hear(LedgerBlock::new(junk));
+    }
+    // A block nobody waits for finds no room...
+    ledger.hear(blocks[0].clone());
+    let first = blocks[0].hash();
+    assert_eq!(
+        ledger.verify(genesis, first).unwrap(),
+        Readiness::Missing(first)
+    );
+    // ...but once consensus waits for it (the verification above), junk makes way.
+    ledger.hear(blocks[0].clone());
+    assert_eq!(ledger.verify(genesis, first).unwrap(), Readiness::Executed);
 }
