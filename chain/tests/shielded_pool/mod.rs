@@ -12,6 +12,8 @@ mod keys;
 mod refusals;
 
 use crate::support::TestNode;
+pub use crate::support::system::mine;
+use crate::support::system::{call_json, events_of, revert_reason_of, view_of};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use rand_chacha::ChaCha20Rng;
@@ -226,12 +228,7 @@ pub fn pool_tx(signer: usize, nonce: u64, call: &Transact, value: U256) -> Bytes
 
 /// The JSON of a call to the pool from dev signer `signer`.
 pub fn pool_call(signer: usize, data: &[u8], value: U256) -> Value {
-    json!({
-        "from": signers()[signer].address(),
-        "to": SHIELDED_POOL,
-        "data": Bytes::copy_from_slice(data),
-        "value": value,
-    })
+    call_json(SHIELDED_POOL, signer, data, value)
 }
 
 /// Runtime code that forwards its call data to the pool with `opcode` and returns or
@@ -267,30 +264,9 @@ pub fn created(receipt: &Value) -> Address {
     serde_json::from_value(receipt["contractAddress"].clone()).unwrap()
 }
 
-/// Sends raw transactions and seals them into one block; returns their receipts.
-pub async fn mine(node: &TestNode, raw: Vec<Bytes>) -> Vec<Value> {
-    let mut hashes = Vec::new();
-    for tx in raw {
-        hashes.push(node.ok("eth_sendRawTransaction", vec![json!(tx)]).await);
-    }
-    node.seal().await;
-    let mut receipts = Vec::new();
-    for hash in hashes {
-        receipts.push(node.ok("eth_getTransactionReceipt", vec![hash]).await);
-    }
-    receipts
-}
-
 /// Calls a view of the pool and decodes its result.
 pub async fn view<C: SolCall>(node: &TestNode, call: C) -> C::Return {
-    let out = node
-        .ok(
-            "eth_call",
-            vec![pool_call(0, &call.abi_encode(), U256::ZERO)],
-        )
-        .await;
-    let bytes: Bytes = serde_json::from_value(out).unwrap();
-    C::abi_decode_returns(&bytes).unwrap()
+    view_of(node, SHIELDED_POOL, call).await
 }
 
 pub async fn balance(node: &TestNode, address: Address) -> U256 {
@@ -328,28 +304,10 @@ pub fn root_of(tree: &NoteTree) -> B256 {
 
 /// The reason a call to the pool reverts with through `method`, checking the error's shape.
 pub async fn revert_reason(node: &TestNode, method: &str, call: Value) -> String {
-    let error = node.call(method, vec![call]).await.unwrap_err();
-    assert_eq!(error.code(), 3, "{method}: {}", error.message());
-    let message = error.message().to_string();
-    message
-        .strip_prefix("execution reverted: shielded pool: ")
-        .unwrap_or_else(|| panic!("{method}: not a pool revert: {message}"))
-        .to_string()
+    revert_reason_of(node, method, call, "shielded pool").await
 }
 
 /// The decoded events of a receipt's pool logs, in order.
 pub fn pool_events(receipt: &Value) -> Vec<IShieldedPool::IShieldedPoolEvents> {
-    use alloy_sol_types::SolEventInterface;
-    receipt["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|log| {
-            let address: Address = serde_json::from_value(log["address"].clone()).unwrap();
-            assert_eq!(address, SHIELDED_POOL);
-            let topics: Vec<B256> = serde_json::from_value(log["topics"].clone()).unwrap();
-            let data: Bytes = serde_json::from_value(log["data"].clone()).unwrap();
-            IShieldedPool::IShieldedPoolEvents::decode_raw_log(&topics, &data).unwrap()
-        })
-        .collect()
+    events_of(receipt, SHIELDED_POOL)
 }

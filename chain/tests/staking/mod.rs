@@ -11,8 +11,8 @@ mod flows;
 mod refusals;
 mod slashing;
 
-use crate::shielded_pool::mine;
 use crate::support::TestNode;
+use crate::support::system::{call_json, events_of, mine, revert_reason_of, view_of};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use commonware_codec::Encode;
@@ -53,12 +53,7 @@ pub fn staking_tx(signer: usize, nonce: u64, data: &[u8], value: U256) -> Bytes 
 
 /// The JSON of a call to the contract from dev signer `signer`.
 pub fn staking_call(signer: usize, data: &[u8], value: U256) -> Value {
-    json!({
-        "from": signers()[signer].address(),
-        "to": STAKING,
-        "data": Bytes::copy_from_slice(data),
-        "value": value,
-    })
+    call_json(STAKING, signer, data, value)
 }
 
 /// Mines one staking transaction and returns its receipt.
@@ -97,14 +92,7 @@ pub async fn node_with_validator(bond: u64) -> TestNode {
 
 /// Calls a view of the contract and decodes its result.
 pub async fn view<C: SolCall>(node: &TestNode, call: C) -> C::Return {
-    let out = node
-        .ok(
-            "eth_call",
-            vec![staking_call(0, &call.abi_encode(), U256::ZERO)],
-        )
-        .await;
-    let bytes: Bytes = serde_json::from_value(out).unwrap();
-    C::abi_decode_returns(&bytes).unwrap()
+    view_of(node, STAKING, call).await
 }
 
 pub async fn validator(node: &TestNode, account: Address) -> IStaking::Validator {
@@ -113,30 +101,12 @@ pub async fn validator(node: &TestNode, account: Address) -> IStaking::Validator
 
 /// The reason a call to the contract reverts with through `method`, checking its shape.
 pub async fn revert_reason(node: &TestNode, method: &str, call: Value) -> String {
-    let error = node.call(method, vec![call]).await.unwrap_err();
-    assert_eq!(error.code(), 3, "{method}: {}", error.message());
-    let message = error.message().to_string();
-    message
-        .strip_prefix("execution reverted: staking: ")
-        .unwrap_or_else(|| panic!("{method}: not a staking revert: {message}"))
-        .to_string()
+    revert_reason_of(node, method, call, "staking").await
 }
 
 /// The decoded events of a receipt's logs, in order, all from the contract.
 pub fn events(receipt: &Value) -> Vec<IStaking::IStakingEvents> {
-    use alloy_sol_types::SolEventInterface;
-    receipt["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|log| {
-            let address: Address = serde_json::from_value(log["address"].clone()).unwrap();
-            assert_eq!(address, STAKING);
-            let topics: Vec<B256> = serde_json::from_value(log["topics"].clone()).unwrap();
-            let data: Bytes = serde_json::from_value(log["data"].clone()).unwrap();
-            IStaking::IStakingEvents::decode_raw_log(&topics, &data).unwrap()
-        })
-        .collect()
+    events_of(receipt, STAKING)
 }
 
 /// The head block's number.

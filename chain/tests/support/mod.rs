@@ -4,6 +4,7 @@
 
 pub mod mpt;
 pub mod schema;
+pub mod system;
 pub mod ws;
 
 use jsonrpsee::core::client::{ClientT, Error as ClientError};
