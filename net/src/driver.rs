@@ -1,7 +1,7 @@
 //! The network task: one loop that owns the swarm and reacts to three things, in turn —
 //! swarm events (gossip to validate, sync requests to serve, peers found or lost), commands
 //! from [`crate::NetHandle`]s, and a discovery tick (Kademlia lookup, bootnode redial, expiry
-//! of bans). Block ranges are read on tokio's blocking pool so a slow store does not stall
+//! of bans and of refilled rate buckets). Block ranges are read on tokio's blocking pool so a slow store does not stall
 //! gossip; their responses come back to the loop through a channel.
 
 use std::{
@@ -147,6 +147,8 @@ impl Driver {
             self.bans.remove(&peer);
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
         }
+        // A peer's rate outlives its connections; only what has refilled is dropped.
+        self.rate.forget_refilled(now);
         if self.swarm.connected_peers().next().is_none() {
             for (peer, address) in self.bootnodes.clone() {
                 self.dial_bootnode(peer, address);
@@ -261,10 +263,7 @@ impl Driver {
                 peer_id,
                 num_established: 0,
                 ..
-            } => {
-                self.rate.forget(&peer_id);
-                self.emit(NetEvent::PeerDisconnected(peer_id));
-            }
+            } => self.emit(NetEvent::PeerDisconnected(peer_id)),
             _ => {}
         }
     }

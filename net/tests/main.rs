@@ -3,5 +3,6 @@
 
 mod follow;
 mod gossip;
+mod reconnect;
 mod support;
 mod sync;

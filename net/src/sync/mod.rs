@@ -3,11 +3,10 @@
 //! it serves one peer ([`RateLimiter`]).
 
 pub mod codec;
+mod rate;
 pub mod wire;
 
-use std::{collections::HashMap, time::Instant};
-
-use libp2p::PeerId;
+pub use rate::RateLimiter;
 
 use crate::SyncSource;
 use wire::{BLOCKS_HEADER_BYTES, PER_BLOCK_OVERHEAD};
@@ -45,44 +44,8 @@ pub fn serve_blocks(
     blocks
 }
 
-/// A token bucket per peer: `per_second` requests a second, bursts of up to `per_second`.
-pub struct RateLimiter {
-    per_second: f64,
-    buckets: HashMap<PeerId, (f64, Instant)>,
-}
-
-impl RateLimiter {
-    pub fn new(per_second: u32) -> Self {
-        Self {
-            per_second: f64::from(per_second.max(1)),
-            buckets: HashMap::new(),
-        }
-    }
-
-    /// Whether `peer` may make one more request at `now`; counts it if so.
-    pub fn admit(&mut self, peer: PeerId, now: Instant) -> bool {
-        let (tokens, last) = self.buckets.entry(peer).or_insert((self.per_second, now));
-        let refill = now.saturating_duration_since(*last).as_secs_f64() * self.per_second;
-        *tokens = (*tokens + refill).min(self.per_second);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Forgets a disconnected peer, so the table does not grow with every peer ever seen.
-    pub fn forget(&mut self, peer: &PeerId) {
-        self.buckets.remove(peer);
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::ChainStatus;
 
@@ -121,17 +84,5 @@ mod tests {
         let blocks = serve_blocks(&chain, 0, 10, 100, 46);
         assert_eq!(blocks, vec![vec![0u8; 10], vec![1u8; 10]]);
         assert_eq!(serve_blocks(&chain, 0, 10, 100, 47).len(), 3);
-    }
-
-    #[test]
-    fn a_peer_over_its_rate_is_refused_until_tokens_refill() {
-        let mut limiter = RateLimiter::new(2);
-        let peer = PeerId::random();
-        let start = Instant::now();
-        assert!(limiter.admit(peer, start));
-        assert!(limiter.admit(peer, start));
-        assert!(!limiter.admit(peer, start));
-        assert!(limiter.admit(PeerId::random(), start));
-        assert!(limiter.admit(peer, start + Duration::from_millis(600)));
     }
 }
