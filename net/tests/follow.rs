@@ -1,11 +1,14 @@
 //! Catching up with the finalized chain through the follower helper.
 
 use vnt_net::{
-    FollowError, Limits,
-    follow::{BlockImporter, FollowOptions, catch_up},
+    FollowError, Limits, PeerId,
+    follow::{BlockImporter, CaughtUp, FollowOptions, catch_up},
 };
 
-use crate::support::{LyingChain, MemoryChain, NodeSpec, block_at, wait_connected};
+use crate::support::{LyingChain, MemoryChain, Node, NodeSpec, block_at, wait_connected};
+
+/// Padding of every block served here, which `CheckingStore` expects.
+const PAD: usize = 24;
 
 /// A store that checks each block is the one expected at its height, and can be told to
 /// refuse one height.
@@ -20,7 +23,7 @@ impl BlockImporter for CheckingStore {
     }
 
     fn import(&mut self, height: u64, block: &[u8]) -> Result<(), String> {
-        if Some(height) == self.refuse || block != block_at(height, 24).as_slice() {
+        if Some(height) == self.refuse || block != block_at(height, PAD).as_slice() {
             return Err(format!("block {height} does not verify"));
         }
         self.blocks.push(block.to_vec());
@@ -28,79 +31,92 @@ impl BlockImporter for CheckingStore {
     }
 }
 
+impl CheckingStore {
+    fn accepting() -> Self {
+        Self {
+            blocks: Vec::new(),
+            refuse: None,
+        }
+    }
+
+    fn refusing(height: u64) -> Self {
+        Self {
+            refuse: Some(height),
+            ..Self::accepting()
+        }
+    }
+}
+
+/// What one catch-up did: its outcome and the blocks the store took.
+struct Run {
+    outcome: Result<CaughtUp, FollowError>,
+    stored: Vec<Vec<u8>>,
+}
+
+/// A node serving the first `blocks` blocks of the chain `CheckingStore` checks against.
+fn serving(blocks: u64) -> NodeSpec {
+    NodeSpec::new(&[]).chain(MemoryChain::new(blocks, PAD))
+}
+
+/// Starts `source` and a late joiner connected to it, then catches the late joiner up into
+/// `store`; returns the source's peer id and the run.
+async fn catch_up_from(
+    source: NodeSpec,
+    store: CheckingStore,
+    options: FollowOptions,
+) -> (PeerId, Run) {
+    let (source, late) = source.start_with_peer().await;
+    (source.peer_id(), catch_up_into(&late, store, options).await)
+}
+
+async fn catch_up_into(node: &Node, mut store: CheckingStore, options: FollowOptions) -> Run {
+    let outcome = catch_up(&node.handle, &mut store, options).await;
+    Run {
+        outcome,
+        stored: store.blocks,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_joiner_catches_up_the_whole_finalized_chain() {
-    let a = NodeSpec::new(&[])
-        .chain(MemoryChain::new(300, 24))
-        .start()
-        .await;
-    let late = NodeSpec::new(&[&a]).start().await;
-    wait_connected(&late, a.peer_id(), "the late joiner connects to A").await;
-
-    let mut store = CheckingStore {
-        blocks: Vec::new(),
-        refuse: None,
-    };
     let options = FollowOptions {
         batch: 32,
         max_requests: 100,
     };
-    let caught_up = catch_up(&late.handle, &mut store, options).await.unwrap();
+    let (source, run) = catch_up_from(serving(300), CheckingStore::accepting(), options).await;
 
-    assert_eq!(caught_up.peer, a.peer_id());
+    let caught_up = run.outcome.unwrap();
+    assert_eq!(caught_up.peer, source);
     assert_eq!(caught_up.head, 299);
     assert_eq!(caught_up.imported, 300);
-    assert_eq!(store.blocks, MemoryChain::new(300, 24).blocks);
+    assert_eq!(run.stored, MemoryChain::new(300, PAD).blocks);
     // One status, ten ranges of at most 32, one final status.
     assert_eq!(caught_up.requests, 12);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_block_the_node_refuses_stops_the_catch_up_with_its_height() {
-    let a = NodeSpec::new(&[])
-        .chain(MemoryChain::new(40, 24))
-        .start()
-        .await;
-    let late = NodeSpec::new(&[&a]).start().await;
-    wait_connected(&late, a.peer_id(), "the late joiner connects to A").await;
+    let store = CheckingStore::refusing(17);
+    let (source, run) = catch_up_from(serving(40), store, FollowOptions::default()).await;
 
-    let mut store = CheckingStore {
-        blocks: Vec::new(),
-        refuse: Some(17),
-    };
-    let error = catch_up(&late.handle, &mut store, FollowOptions::default())
-        .await
-        .unwrap_err();
-    match error {
+    match run.outcome.unwrap_err() {
         FollowError::Rejected {
             peer, height: 17, ..
-        } => assert_eq!(peer, a.peer_id()),
+        } => assert_eq!(peer, source),
         other => panic!("expected Rejected at 17, got {other}"),
     }
-    assert_eq!(store.blocks.len(), 17);
+    assert_eq!(run.stored.len(), 17);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catching_up_is_bounded_by_the_request_budget() {
-    let a = NodeSpec::new(&[])
-        .chain(MemoryChain::new(100, 24))
-        .start()
-        .await;
-    let late = NodeSpec::new(&[&a]).start().await;
-    wait_connected(&late, a.peer_id(), "the late joiner connects to A").await;
-
-    let mut store = CheckingStore {
-        blocks: Vec::new(),
-        refuse: None,
-    };
     let options = FollowOptions {
         batch: 10,
         max_requests: 3,
     };
-    match catch_up(&late.handle, &mut store, options)
-        .await
-        .unwrap_err()
-    {
+    let (_, run) = catch_up_from(serving(100), CheckingStore::accepting(), options).await;
+
+    match run.outcome.unwrap_err() {
         FollowError::RequestBudgetExhausted {
             requests: 3,
             next: 20,
@@ -113,25 +129,18 @@ async fn catching_up_is_bounded_by_the_request_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_without_peers_has_no_one_to_follow() {
     let alone = NodeSpec::new(&[]).start().await;
-    let mut store = CheckingStore {
-        blocks: Vec::new(),
-        refuse: None,
-    };
-    let error = catch_up(&alone.handle, &mut store, FollowOptions::default())
-        .await
-        .unwrap_err();
+    let store = CheckingStore::accepting();
+    let run = catch_up_into(&alone, store, FollowOptions::default()).await;
+    let error = run.outcome.unwrap_err();
     assert!(matches!(error, FollowError::NoPeers), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_claims_more_than_it_serves_is_left_for_the_next_best() {
-    let honest = NodeSpec::new(&[])
-        .chain(MemoryChain::new(100, 24))
-        .start()
-        .await;
+    let honest = serving(100).start().await;
     let liar = NodeSpec::new(&[&honest])
         .chain(LyingChain {
-            chain: MemoryChain::new(30, 24),
+            chain: MemoryChain::new(30, PAD),
             claimed: 1_000,
         })
         .start()
@@ -154,18 +163,15 @@ async fn a_peer_that_claims_more_than_it_serves_is_left_for_the_next_best() {
     assert_eq!(heads[0], (liar.peer_id(), heads[0].1));
     assert_eq!(heads[0].1.height, 1_000);
 
-    let mut store = CheckingStore {
-        blocks: Vec::new(),
-        refuse: None,
-    };
     let options = FollowOptions {
         batch: 16,
         max_requests: 100,
     };
-    let caught_up = catch_up(&late.handle, &mut store, options).await.unwrap();
+    let run = catch_up_into(&late, CheckingStore::accepting(), options).await;
+    let caught_up = run.outcome.unwrap();
     assert_eq!(caught_up.peer, honest.peer_id());
     assert_eq!(caught_up.head, 99);
-    assert_eq!(store.blocks, MemoryChain::new(100, 24).blocks);
+    assert_eq!(run.stored, MemoryChain::new(100, PAD).blocks);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,25 +181,20 @@ async fn a_follower_waits_out_the_peer_rate_limit_instead_of_failing() {
         requests_per_second: 5,
         ..Limits::default()
     };
-    let a = NodeSpec::new(&[])
-        .chain(MemoryChain::new(100, 24))
-        .limits(limits)
-        .start()
-        .await;
-    let late = NodeSpec::new(&[&a]).start().await;
-    wait_connected(&late, a.peer_id(), "the late joiner connects to A").await;
-
-    let mut store = CheckingStore {
-        blocks: Vec::new(),
-        refuse: None,
-    };
     let options = FollowOptions {
         batch: 10,
         max_requests: 1_000,
     };
-    let caught_up = catch_up(&late.handle, &mut store, options).await.unwrap();
+    let (_, run) = catch_up_from(
+        serving(100).limits(limits),
+        CheckingStore::accepting(),
+        options,
+    )
+    .await;
+
+    let caught_up = run.outcome.unwrap();
     assert_eq!(caught_up.head, 99);
-    assert_eq!(store.blocks, MemoryChain::new(100, 24).blocks);
+    assert_eq!(run.stored, MemoryChain::new(100, PAD).blocks);
     assert!(
         caught_up.requests > 12,
         "refused requests count too: {}",

@@ -1,6 +1,8 @@
 //! Discovery, and gossip of transactions and finalized blocks.
 
-use crate::support::{NodeSpec, eventually, publish_when_subscribed, wait_connected};
+use crate::support::{
+    NodeSpec, eventually, publish_block_when_subscribed, publish_when_subscribed, wait_connected,
+};
 use vnt_net::Limits;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,14 +94,7 @@ async fn a_gossiped_finalized_block_reaches_a_peer_and_a_rejected_one_costs_the_
     let mut b = NodeSpec::new(&[&a]).start().await;
     wait_connected(&b, a.peer_id(), "B connects to A").await;
 
-    eventually("A has a gossip peer for blocks", || async {
-        match a.handle.publish_block(b"block 1".to_vec()).await {
-            Ok(()) => Some(()),
-            Err(vnt_net::NetError::NoGossipPeers) => None,
-            Err(error) => panic!("publish failed: {error}"),
-        }
-    })
-    .await;
+    publish_block_when_subscribed(&a, b"block 1").await;
     let source = b.receive_block(b"block 1").await;
     assert_eq!(source, a.peer_id());
     match a.handle.publish_block(b"block 1".to_vec()).await {
@@ -133,38 +128,17 @@ async fn a_gossiped_finalized_block_reaches_a_peer_and_a_rejected_one_costs_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_whose_validator_only_judges_transactions_is_not_handed_blocks() {
-    // The closure validator judges transactions only.
     let a = NodeSpec::new(&[]).start().await;
-    let mut config = vnt_net::NetConfig::new(
-        crate::support::CHAIN_ID,
-        vnt_net::NetConfig::generate_identity(),
-    );
-    config.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
-    config.bootnodes = vec![a.address.clone()];
-    let accept_all = |_: &[u8]| vnt_net::Verdict::Accept;
-    let (b, mut b_events) = vnt_net::Network::start(
-        config,
-        std::sync::Arc::new(crate::support::MemoryChain::new(1, 0)),
-        std::sync::Arc::new(accept_all),
-    )
-    .await
-    .unwrap();
-    wait_connected(&a, b.local_peer_id(), "B connects to A").await;
+    let mut b = NodeSpec::new(&[&a]).transactions_only().start().await;
+    wait_connected(&a, b.peer_id(), "B connects to A").await;
 
     // Sent first on the same stream: by the time B delivers the transaction, it has judged
     // the block.
-    eventually("A has a gossip peer for blocks", || async {
-        match a.handle.publish_block(b"block 1".to_vec()).await {
-            Ok(()) => Some(()),
-            Err(vnt_net::NetError::NoGossipPeers) => None,
-            Err(error) => panic!("publish failed: {error}"),
-        }
-    })
-    .await;
+    publish_block_when_subscribed(&a, b"block 1").await;
     publish_when_subscribed(&a, b"transfer").await;
     let mut delivered = Vec::new();
     tokio::time::timeout(crate::support::DEADLINE, async {
-        while let Some(event) = b_events.recv().await {
+        while let Some(event) = b.events.recv().await {
             let done = matches!(&event, vnt_net::NetEvent::Transaction { bytes, .. } if bytes == b"transfer");
             delivered.push(event);
             if done {

@@ -20,8 +20,8 @@ use libp2p::{
 };
 use tokio::sync::mpsc;
 use vnt_net::{
-    ChainStatus, Limits, Multiaddr, NetConfig, NetEvent, NetHandle, Network, PeerId, SyncSource,
-    Verdict, sync_protocol,
+    ChainStatus, GossipValidator, Limits, Multiaddr, NetConfig, NetError, NetEvent, NetHandle,
+    Network, PeerId, SyncSource, Verdict, sync_protocol,
 };
 
 pub const CHAIN_ID: u64 = 7;
@@ -114,7 +114,7 @@ impl RecordingValidator {
     }
 }
 
-impl vnt_net::GossipValidator for RecordingValidator {
+impl GossipValidator for RecordingValidator {
     fn validate_transaction(&self, transaction: &[u8]) -> Verdict {
         self.judge(transaction)
     }
@@ -138,36 +138,46 @@ impl Node {
 
     /// Waits for an accepted transaction event carrying `bytes`; panics at the deadline.
     pub async fn receive_transaction(&mut self, bytes: &[u8]) -> PeerId {
-        let wait = async {
-            while let Some(event) = self.events.recv().await {
-                if let NetEvent::Transaction { source, bytes: got } = event
-                    && got == bytes
-                {
-                    return source;
-                }
-            }
-            panic!("event stream ended");
-        };
-        tokio::time::timeout(DEADLINE, wait)
-            .await
-            .unwrap_or_else(|_| panic!("transaction {bytes:?} did not arrive"))
+        let what = format!("transaction {bytes:?}");
+        self.receive(&what, |event| match event {
+            NetEvent::Transaction { source, bytes: got } if got == bytes => Some(source),
+            _ => None,
+        })
+        .await
     }
 
     /// Waits for an accepted block event carrying `bytes`; panics at the deadline.
     pub async fn receive_block(&mut self, bytes: &[u8]) -> PeerId {
+        let what = format!("block {bytes:?}");
+        self.receive(&what, |event| match event {
+            NetEvent::Block { source, bytes: got } if got == bytes => Some(source),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Waits until the node bans a peer; returns the peer and the reason given.
+    pub async fn receive_ban(&mut self) -> (PeerId, String) {
+        self.receive("a peer ban", |event| match event {
+            NetEvent::PeerBanned { peer, reason } => Some((peer, reason)),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Skips events until `pick` takes one; panics naming `what` at the deadline.
+    async fn receive<T>(&mut self, what: &str, mut pick: impl FnMut(NetEvent) -> Option<T>) -> T {
         let wait = async {
             while let Some(event) = self.events.recv().await {
-                if let NetEvent::Block { source, bytes: got } = event
-                    && got == bytes
-                {
-                    return source;
+                if let Some(found) = pick(event) {
+                    return found;
                 }
             }
             panic!("event stream ended");
         };
         tokio::time::timeout(DEADLINE, wait)
             .await
-            .unwrap_or_else(|_| panic!("block {bytes:?} did not arrive"))
+            .unwrap_or_else(|_| panic!("{what} did not arrive"))
     }
 
     /// Transactions delivered so far, without waiting.
@@ -187,6 +197,8 @@ pub struct NodeSpec {
     pub chain: Arc<dyn SyncSource>,
     pub limits: Limits,
     pub chain_id: u64,
+    /// Whether the node judges blocks; if not, it neither receives nor forwards them.
+    pub judges_blocks: bool,
 }
 
 impl NodeSpec {
@@ -196,6 +208,7 @@ impl NodeSpec {
             chain: Arc::new(MemoryChain::new(1, 0)),
             limits: Limits::default(),
             chain_id: CHAIN_ID,
+            judges_blocks: true,
         }
     }
 
@@ -214,6 +227,12 @@ impl NodeSpec {
         self
     }
 
+    /// Blocks are left to the validator trait's default, which ignores them.
+    pub fn transactions_only(mut self) -> Self {
+        self.judges_blocks = false;
+        self
+    }
+
     pub async fn start(self) -> Node {
         let mut config = NetConfig::new(self.chain_id, NetConfig::generate_identity());
         config.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
@@ -221,7 +240,12 @@ impl NodeSpec {
         config.discovery_interval = Duration::from_millis(500);
         config.limits = self.limits;
         let validator = RecordingValidator::default();
-        let (handle, events) = Network::start(config, self.chain, Arc::new(validator.clone()))
+        let gossip_validator: Arc<dyn GossipValidator> = if self.judges_blocks {
+            Arc::new(validator.clone())
+        } else {
+            Arc::new(TransactionsOnly(validator.clone()))
+        };
+        let (handle, events) = Network::start(config, self.chain, gossip_validator)
             .await
             .expect("node starts");
         let address = handle.listen_addrs().await.unwrap().remove(0);
@@ -231,6 +255,24 @@ impl NodeSpec {
             validator,
             address,
         }
+    }
+
+    /// Starts this node and a default one bootstrapped to it, returned once the second is
+    /// connected to the first: (this node, its peer).
+    pub async fn start_with_peer(self) -> (Node, Node) {
+        let node = self.start().await;
+        let peer = NodeSpec::new(&[&node]).start().await;
+        wait_connected(&peer, node.peer_id(), "the peer connects to the node").await;
+        (node, peer)
+    }
+}
+
+/// Judges transactions through the recorder and leaves blocks to the trait's default.
+struct TransactionsOnly(RecordingValidator);
+
+impl GossipValidator for TransactionsOnly {
+    fn validate_transaction(&self, transaction: &[u8]) -> Verdict {
+        self.0.validate_transaction(transaction)
     }
 }
 
@@ -263,11 +305,27 @@ pub async fn wait_connected(node: &Node, peer: PeerId, what: &str) {
 
 /// Publishes once some peer subscribes to the topic (publishing earlier has no one to go to).
 pub async fn publish_when_subscribed(node: &Node, transaction: &[u8]) {
-    eventually("a gossip peer subscribes", || async {
-        match node.handle.publish_transaction(transaction.to_vec()).await {
-            Ok(()) => Some(()),
-            Err(vnt_net::NetError::NoGossipPeers) => None,
-            Err(error) => panic!("publish failed: {error}"),
+    retry_until_subscribed(|| node.handle.publish_transaction(transaction.to_vec())).await
+}
+
+/// Publishes a finalized block once some peer subscribes to the block topic.
+pub async fn publish_block_when_subscribed(node: &Node, block: &[u8]) {
+    retry_until_subscribed(|| node.handle.publish_block(block.to_vec())).await
+}
+
+async fn retry_until_subscribed<F, Fut>(mut publish: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), NetError>>,
+{
+    eventually("a gossip peer subscribes", || {
+        let published = publish();
+        async move {
+            match published.await {
+                Ok(()) => Some(()),
+                Err(NetError::NoGossipPeers) => None,
+                Err(error) => panic!("publish failed: {error}"),
+            }
         }
     })
     .await
@@ -324,6 +382,27 @@ impl request_response::Codec for RawCodec {
     }
 }
 
+/// A swarm of a new identity whose only behaviour is the sync protocol, in raw bytes.
+fn raw_sync_swarm(support: ProtocolSupport) -> Swarm<request_response::Behaviour<RawCodec>> {
+    SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_| {
+            request_response::Behaviour::with_codec(
+                RawCodec,
+                [(sync_protocol(CHAIN_ID), support)],
+                request_response::Config::default(),
+            )
+        })
+        .unwrap()
+        .build()
+}
+
 /// A bare libp2p client speaking only the sync protocol, with no validation of its own.
 pub struct RogueClient {
     swarm: Swarm<request_response::Behaviour<RawCodec>>,
@@ -331,24 +410,9 @@ pub struct RogueClient {
 
 impl RogueClient {
     pub fn new() -> Self {
-        let swarm = SwarmBuilder::with_new_identity()
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default(),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_| {
-                request_response::Behaviour::with_codec(
-                    RawCodec,
-                    [(sync_protocol(CHAIN_ID), ProtocolSupport::Outbound)],
-                    request_response::Config::default(),
-                )
-            })
-            .unwrap()
-            .build();
-        Self { swarm }
+        Self {
+            swarm: raw_sync_swarm(ProtocolSupport::Outbound),
+        }
     }
 
     pub fn peer_id(&self) -> PeerId {
@@ -401,23 +465,7 @@ pub struct RogueServer {
 
 impl RogueServer {
     pub async fn spawn(reply: Vec<u8>) -> Self {
-        let mut swarm = SwarmBuilder::with_new_identity()
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default(),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_| {
-                request_response::Behaviour::with_codec(
-                    RawCodec,
-                    [(sync_protocol(CHAIN_ID), ProtocolSupport::Full)],
-                    request_response::Config::default(),
-                )
-            })
-            .unwrap()
-            .build();
+        let mut swarm = raw_sync_swarm(ProtocolSupport::Full);
         swarm
             .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
             .unwrap();

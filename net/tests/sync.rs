@@ -1,11 +1,10 @@
 //! Serving finalized blocks: status, ranges and their caps, rate limits, malformed requests.
 
 use libp2p::futures::future::join_all;
-use vnt_net::{Limits, NetEvent, SyncError};
+use vnt_net::{Limits, SyncError};
 
 use crate::support::{
-    MemoryChain, NodeSpec, RogueClient, RogueServer, block_at, eventually, hash_of_height,
-    wait_connected,
+    MemoryChain, NodeSpec, RogueClient, RogueServer, block_at, hash_of_height, wait_connected,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,13 +16,11 @@ async fn a_peer_serves_status_and_ranges_capped_by_count_bytes_and_head() {
         max_response_bytes: 1000,
         ..Limits::default()
     };
-    let a = NodeSpec::new(&[])
+    let (a, b) = NodeSpec::new(&[])
         .chain(MemoryChain::new(50, 92))
         .limits(limits)
-        .start()
+        .start_with_peer()
         .await;
-    let b = NodeSpec::new(&[&a]).start().await;
-    wait_connected(&b, a.peer_id(), "B connects to A").await;
     let peer = a.peer_id();
 
     let status = b.handle.status(peer).await.unwrap();
@@ -52,25 +49,21 @@ async fn the_count_cap_applies_when_bytes_allow_more() {
         max_blocks_per_response: 16,
         ..Limits::default()
     };
-    let a = NodeSpec::new(&[])
+    let (a, b) = NodeSpec::new(&[])
         .chain(MemoryChain::new(100, 0))
         .limits(limits)
-        .start()
+        .start_with_peer()
         .await;
-    let b = NodeSpec::new(&[&a]).start().await;
-    wait_connected(&b, a.peer_id(), "B connects to A").await;
     let blocks = b.handle.blocks(a.peer_id(), 3, 100).await.unwrap();
     assert_eq!(blocks, (3..19).map(|h| block_at(h, 0)).collect::<Vec<_>>());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_sync_bytes_get_the_sender_banned_and_others_are_still_served() {
-    let mut a = NodeSpec::new(&[])
+    let (mut a, b) = NodeSpec::new(&[])
         .chain(MemoryChain::new(10, 0))
-        .start()
+        .start_with_peer()
         .await;
-    let b = NodeSpec::new(&[&a]).start().await;
-    wait_connected(&b, a.peer_id(), "B connects to A").await;
 
     let mut rogue = RogueClient::new();
     let reply = rogue.send(&a, vec![0xFF, 1, 2, 3]).await;
@@ -79,21 +72,11 @@ async fn malformed_sync_bytes_get_the_sender_banned_and_others_are_still_served(
         reply.is_err() || matches!(&reply, Ok(bytes) if bytes.is_empty()),
         "a malformed request got an answer: {reply:?}"
     );
-    let banned = eventually("A bans the rogue client", || {
-        let event = a.events.try_recv().ok();
-        async move {
-            match event {
-                Some(NetEvent::PeerBanned { peer, reason }) => Some((peer, reason)),
-                _ => None,
-            }
-        }
-    })
-    .await;
-    assert_eq!(banned.0, rogue.peer_id());
+    let (banned, reason) = a.receive_ban().await;
+    assert_eq!(banned, rogue.peer_id());
     assert!(
-        banned.1.contains("unknown message tag 0xff"),
-        "reason: {}",
-        banned.1
+        reason.contains("unknown message tag 0xff"),
+        "reason: {reason}"
     );
 
     // A well-formed request from the banned client is turned away too.
@@ -110,9 +93,7 @@ async fn a_peer_over_its_request_rate_is_refused_by_name() {
         requests_per_second: 2,
         ..Limits::default()
     };
-    let a = NodeSpec::new(&[]).limits(limits).start().await;
-    let b = NodeSpec::new(&[&a]).start().await;
-    wait_connected(&b, a.peer_id(), "B connects to A").await;
+    let (a, b) = NodeSpec::new(&[]).limits(limits).start_with_peer().await;
     let peer = a.peer_id();
     let answers = join_all((0..8).map(|_| b.handle.status(peer))).await;
     let served = answers.iter().filter(|answer| answer.is_ok()).count();
@@ -146,16 +127,7 @@ async fn malformed_oversized_and_overfull_responses_are_named_errors() {
         }
         other => panic!("expected MalformedResponse, got {other:?}"),
     }
-    let banned = eventually("B bans the garbage server", || {
-        let event = b.events.try_recv().ok();
-        async move {
-            match event {
-                Some(NetEvent::PeerBanned { peer, .. }) => Some(peer),
-                _ => None,
-            }
-        }
-    })
-    .await;
+    let (banned, _) = b.receive_ban().await;
     assert_eq!(banned, garbage.peer_id);
 
     let huge = vnt_net::SyncResponse::Blocks(vec![vec![0; 2000]]).encode();
