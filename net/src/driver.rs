@@ -1,8 +1,10 @@
 //! The network task: one loop that owns the swarm and reacts to three things, in turn —
 //! swarm events (gossip to validate, sync requests to serve, peers found or lost), commands
 //! from [`crate::NetHandle`]s, and a discovery tick (Kademlia lookup, bootnode redial, expiry
-//! of bans and of refilled rate buckets). Block ranges are read on tokio's blocking pool so a slow store does not stall
-//! gossip; their responses come back to the loop through a channel.
+//! of bans and of refilled rate buckets). The task never calls the node's code itself: sync
+//! answers are read on tokio's blocking pool and gossip is judged by the validation worker
+//! ([`crate::validation`]), so a node whose chain is busy does not stall the network; answers
+//! and verdicts come back to the loop through channels.
 
 use std::{
     collections::HashMap,
@@ -33,6 +35,7 @@ use crate::{
         serve_blocks,
         wire::{Refusal, Request, Response},
     },
+    validation::{Gossiped, ValidationQueue},
 };
 
 /// Listen addresses taken from one peer's identify message; more is either a misconfigured
@@ -49,7 +52,8 @@ pub(crate) struct Driver {
     block_topic: gossipsub::TopicHash,
     bootnodes: Vec<(PeerId, Multiaddr)>,
     source: Arc<dyn SyncSource>,
-    validator: Arc<dyn GossipValidator>,
+    validation: ValidationQueue,
+    judged: mpsc::UnboundedReceiver<(Gossiped, Verdict)>,
     events: mpsc::Sender<NetEvent>,
     pending: HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, SyncError>>)>,
     rate: RateLimiter,
@@ -68,6 +72,7 @@ impl Driver {
         events: mpsc::Sender<NetEvent>,
     ) -> Self {
         let (served_sender, served) = mpsc::unbounded_channel();
+        let (validation, judged) = ValidationQueue::start(validator);
         Self {
             swarm,
             rate: RateLimiter::new(config.limits.requests_per_second),
@@ -77,7 +82,8 @@ impl Driver {
             block_topic: block_topic(config.chain_id).hash(),
             bootnodes,
             source,
-            validator,
+            validation,
+            judged,
             events,
             pending: HashMap::new(),
             bans: HashMap::new(),
@@ -106,6 +112,7 @@ impl Driver {
                     // The requester may have gone; nothing to do then.
                     let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
                 }
+                Some((message, verdict)) = self.judged.recv() => self.on_judged(message, verdict),
                 _ = discovery.tick() => self.discover(),
             }
         }
@@ -296,37 +303,51 @@ impl Driver {
             return;
         };
         let kind = if message.topic == self.transaction_topic {
-            Some(GossipKind::Transaction)
+            GossipKind::Transaction
         } else if message.topic == self.block_topic {
-            Some(GossipKind::Block)
+            GossipKind::Block
         } else {
-            None
+            return self.report(&message_id, &propagation_source, Verdict::Ignore);
         };
-        let verdict = match kind {
-            None => Verdict::Ignore,
-            Some(kind) if message.data.len() > self.max_gossip_bytes(kind) => Verdict::Reject,
-            Some(GossipKind::Transaction) => self.validator.validate_transaction(&message.data),
-            Some(GossipKind::Block) => self.validator.validate_block(&message.data),
+        if message.data.len() > self.max_gossip_bytes(kind) {
+            return self.report(&message_id, &propagation_source, Verdict::Reject);
+        }
+        let gossiped = Gossiped {
+            id: message_id,
+            source: propagation_source,
+            kind,
+            bytes: message.data,
         };
+        if let Err(shed) = self.validation.submit(gossiped) {
+            tracing::debug!(peer = %shed.source, "gossip ignored: the validator is behind");
+            self.report(&shed.id, &shed.source, Verdict::Ignore);
+        }
+    }
+
+    /// Reports the validator's verdict to gossipsub and delivers accepted messages.
+    fn on_judged(&mut self, message: Gossiped, verdict: Verdict) {
+        self.report(&message.id, &message.source, verdict);
+        if verdict != Verdict::Accept {
+            return;
+        }
+        let (source, bytes) = (message.source, message.bytes);
+        self.emit(match message.kind {
+            GossipKind::Transaction => NetEvent::Transaction { source, bytes },
+            GossipKind::Block => NetEvent::Block { source, bytes },
+        });
+    }
+
+    fn report(&mut self, id: &gossipsub::MessageId, source: &PeerId, verdict: Verdict) {
         let acceptance = match verdict {
             Verdict::Accept => gossipsub::MessageAcceptance::Accept,
             Verdict::Reject => gossipsub::MessageAcceptance::Reject,
             Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
         };
+        // False when gossipsub no longer holds the message (it waited past the cache).
         self.swarm
             .behaviour_mut()
             .gossipsub
-            .report_message_validation_result(&message_id, &propagation_source, acceptance);
-        let (source, bytes) = (propagation_source, message.data);
-        match (verdict, kind) {
-            (Verdict::Accept, Some(GossipKind::Transaction)) => {
-                self.emit(NetEvent::Transaction { source, bytes })
-            }
-            (Verdict::Accept, Some(GossipKind::Block)) => {
-                self.emit(NetEvent::Block { source, bytes })
-            }
-            _ => {}
-        }
+            .report_message_validation_result(id, source, acceptance);
     }
 
     fn max_gossip_bytes(&self, kind: GossipKind) -> usize {
@@ -405,12 +426,11 @@ impl Driver {
         }
         match request {
             Request::Status => {
-                let status = Response::Status(self.source.status());
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_response(channel, status);
+                let source = self.source.clone();
+                let served = self.served_sender.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _ = served.send((channel, Response::Status(source.status())));
+                });
             }
             Request::Blocks { from, max } => {
                 let source = self.source.clone();

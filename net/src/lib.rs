@@ -36,6 +36,7 @@ pub mod follow;
 mod handle;
 mod sync;
 mod traits;
+mod validation;
 
 pub use behaviour::{block_topic, sync_protocol, transaction_topic};
 pub use config::{Limits, NetConfig, peer_id_from_ed25519_public, peer_id_from_identity};

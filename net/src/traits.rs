@@ -1,7 +1,9 @@
 //! The two seams where the node plugs into the open network: what it serves to peers that sync
 //! ([`SyncSource`]) and what it thinks of gossiped transactions and blocks
-//! ([`GossipValidator`]). Both are called from the network task, so they must be quick: read
-//! finalized data from memory or a local store, check an encoding, a signature, a certificate.
+//! ([`GossipValidator`]). Neither is called on the network task: a source answers on tokio's
+//! blocking pool, a validator on one worker thread that judges gossip in arrival order. They
+//! may take a lock, but a validator that is slow delays every gossiped message behind it, and
+//! past a bounded queue the network ignores new ones.
 
 pub use crate::sync::wire::ChainStatus;
 
