@@ -8,15 +8,13 @@
 //! Every process started here is stopped when the test ends, pass or fail: the devnet by
 //! SIGTERM (it stops its children), then any validator still alive by its pid file.
 
-use crate::support::{DevProcess, rpc};
+use crate::support::{DevProcess, StdoutLines, rpc};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::staking::STAKING;
@@ -63,13 +61,8 @@ impl Devnet {
 
     /// Runs `vnt devnet` on `dir` (a new devnet on free ports, or the one it holds).
     fn launch(dir: tempfile::TempDir, validators: usize) -> Self {
-        let base_port = free_ports(4 * validators + 2).to_string();
-        let count = validators.to_string();
-        let child = Command::new(env!("CARGO_BIN_EXE_vnt"))
-            .args(["devnet", "--validators", &count, "--base-port", &base_port])
-            .arg("--dir")
-            .arg(dir.path())
-            .env("RUST_LOG", "warn")
+        let base_port = free_ports(4 * validators + 2);
+        let child = devnet_command(dir.path(), validators, base_port)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -79,30 +72,18 @@ impl Devnet {
             dir,
             urls: Vec::new(),
         };
-        let stdout = devnet.child.stdout.take().unwrap();
-        let (lines, received) = mpsc::channel();
-        // Reads to the end: a devnet writing to a closed pipe would fail.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = lines.send(line);
+        let stdout = StdoutLines::read(&mut devnet.child);
+        // URLs go straight into the devnet, so that a failed start still stops every
+        // validator it reported.
+        let urls = &mut devnet.urls;
+        stdout.wait_for(DEADLINE, "vnt devnet did not report running", |line| {
+            if let Some((_, rest)) = line.split_once(": JSON-RPC ") {
+                urls.push(rest.split_whitespace().next().unwrap().to_string());
             }
+            line.starts_with("Devnet running").then_some(())
         });
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = received
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("vnt devnet did not report running in {DEADLINE:?}"));
-            if let Some(rest) = line.split_once(": JSON-RPC ").map(|(_, rest)| rest) {
-                let url = rest.split_whitespace().next().unwrap();
-                devnet.urls.push(url.to_string());
-            }
-            if line.starts_with("Devnet running") {
-                assert_eq!(devnet.urls.len(), validators, "one RPC URL per validator");
-                return devnet;
-            }
-        }
+        assert_eq!(devnet.urls.len(), validators, "one RPC URL per validator");
+        devnet
     }
 
     fn node_dir(&self, index: usize) -> PathBuf {
@@ -131,6 +112,18 @@ impl Drop for Devnet {
         let _ = self.child.wait();
         stop_validators(self.dir.path(), self.urls.len());
     }
+}
+
+/// `vnt devnet` of `validators` on `dir` from `base_port`, logging warnings only.
+fn devnet_command(dir: &Path, validators: usize, base_port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vnt"));
+    command
+        .args(["devnet", "--validators", &validators.to_string()])
+        .args(["--base-port", &base_port.to_string()])
+        .arg("--dir")
+        .arg(dir)
+        .env("RUST_LOG", "warn");
+    command
 }
 
 /// Should a devnet have died without stopping its children, stops them (only a process that
@@ -408,17 +401,7 @@ fn a_devnet_whose_validator_cannot_start_exits_with_an_error_and_stops_the_other
     let base_port = free_ports(4 * 2 + 2);
     // Validator 1's JSON-RPC port is taken, so it exits at startup.
     let _taken = TcpListener::bind(("127.0.0.1", base_port + 3)).unwrap();
-    let mut devnet = Command::new(env!("CARGO_BIN_EXE_vnt"))
-        .args([
-            "devnet",
-            "--validators",
-            "2",
-            "--base-port",
-            &base_port.to_string(),
-        ])
-        .arg("--dir")
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
+    let mut devnet = devnet_command(dir.path(), 2, base_port)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

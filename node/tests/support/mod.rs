@@ -47,27 +47,13 @@ impl DevProcess {
             child,
             rpc_url: String::new(),
         };
-        let stdout = process.child.stdout.take().unwrap();
-        let (lines, received) = mpsc::channel();
-        // Reads to the end even after the address is found: a process writing to a closed
-        // pipe would fail at its next line (its shutdown message, say).
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = lines.send(line);
-            }
+        let stdout = StdoutLines::read(&mut process.child);
+        let missing = format!("vnt {subcommand} printed no RPC address");
+        process.rpc_url = stdout.wait_for(START_TIMEOUT, &missing, |line| {
+            let url = line.strip_prefix("JSON-RPC (HTTP and WebSocket): ")?;
+            Some(url.trim().to_string())
         });
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = received.recv_timeout(left).unwrap_or_else(|_| {
-                panic!("vnt {subcommand} printed no RPC address within {START_TIMEOUT:?}")
-            });
-            if let Some(url) = line.strip_prefix("JSON-RPC (HTTP and WebSocket): ") {
-                process.rpc_url = url.trim().to_string();
-                return process;
-            }
-        }
+        process
     }
 
     /// Kills the process with SIGKILL, as a crash would.
@@ -83,6 +69,49 @@ impl DevProcess {
         assert!(status.success());
         let exit = self.child.wait().unwrap();
         assert!(exit.success(), "vnt dev exited with {exit} after Ctrl-C");
+    }
+}
+
+/// The lines a child process prints on stdout, as they come.
+pub struct StdoutLines {
+    received: mpsc::Receiver<String>,
+}
+
+impl StdoutLines {
+    /// Takes `child`'s piped stdout and reads it on a thread to the end, even once nobody
+    /// listens: a process writing to a closed pipe would fail at its next line (its shutdown
+    /// message, say).
+    pub fn read(child: &mut Child) -> Self {
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (lines, received) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = lines.send(line);
+            }
+        });
+        Self { received }
+    }
+
+    /// Hands each line to `pick` until it returns a value; panics with `missing` if none
+    /// does within `timeout` or the output ends first.
+    pub fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        missing: &str,
+        mut pick: impl FnMut(&str) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .received
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("{missing} within {timeout:?}"));
+            if let Some(found) = pick(&line) {
+                return found;
+            }
+        }
     }
 }
 
