@@ -62,6 +62,21 @@ pub enum ChainError {
         parent: B256,
         head: B256,
     },
+    #[error(
+        "this chain's blocks carry their proposer's VRF seal (staking proposerVrf), and no \
+         validator keys were given to seal with"
+    )]
+    SealerMissing,
+    #[error(
+        "validator keys were given to seal a block with, but this chain's blocks carry no seal \
+         (staking proposerVrf is off)"
+    )]
+    SealNotTaken,
+    #[error("block {number} cannot be sealed: {reason}")]
+    Seal {
+        number: u64,
+        reason: crate::staking::seal::SealError,
+    },
 }
 
 /// A block with its hash and the senders of its transactions.
@@ -208,7 +223,7 @@ impl Chain {
         beneficiary: Address,
     ) -> Result<BuiltBlock, ChainError> {
         let candidates = candidates.into_iter().collect();
-        let proposed = self.propose(self.head_hash, candidates, now, beneficiary)?;
+        let proposed = self.propose(self.head_hash, candidates, now, beneficiary, None)?;
         self.finalize(proposed.hash)?;
         Ok(BuiltBlock {
             hash: proposed.hash,

@@ -4,6 +4,7 @@
 use crate::chain::Chain;
 use crate::config::ChainConfig;
 use crate::genesis::{Genesis, dev_signers};
+use crate::staking::{GenesisValidator, StakingConfig};
 use crate::tx::{VerifiedTx, verify_raw};
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEnvelope, TxLegacy};
 use alloy_eips::Encodable2718;
@@ -11,6 +12,7 @@ use alloy_eips::eip2930::{AccessList, AccessListItem};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
+use vnt_vortex::keys::ValidatorKeys;
 
 /// The three transaction types Hubble accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,6 +153,25 @@ pub fn temp_chain(genesis: Genesis) -> (Chain, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let chain = Chain::open(dir.path(), genesis).expect("a fresh chain opens");
     (chain, dir)
+}
+
+/// The dev genesis (time zero) of a network of validators: each `(keys, account, stake)`
+/// bonded at genesis with its proofs for the dev chain id, and blocks sealed with their
+/// proposer's VRF output (`crate::staking::seal`).
+pub fn validator_genesis<'a>(
+    validators: impl IntoIterator<Item = (&'a ValidatorKeys, Address, U256)>,
+) -> Genesis {
+    let mut staking = StakingConfig::dev();
+    staking.validators = validators
+        .into_iter()
+        .map(|(keys, account, stake)| {
+            GenesisValidator::from_keys(keys, crate::config::DEV_CHAIN_ID, account, stake)
+        })
+        .collect();
+    staking.proposer_vrf = true;
+    let mut genesis = Genesis::dev(0);
+    genesis.enable_staking(staking);
+    genesis
 }
 
 /// The development signers (the Hardhat/anvil keys).

@@ -306,6 +306,7 @@ where
         let mut app = self.clone();
         let parent = hash_of(&context.parent.1);
         let hash = hash_of(&payload);
+        let leader = B256::from_slice(&context.leader.encode());
         self.context.child("wait").spawn(move |_| async move {
             let mut last_request = None;
             while !answer.is_closed() {
@@ -315,7 +316,7 @@ where
                     app.context.sleep(RETRY).await;
                     continue;
                 }
-                let readiness = app.ledger.lock().verify(parent, hash);
+                let readiness = app.ledger.lock().verify(parent, hash, leader);
                 match readiness {
                     Ok(Readiness::Executed) => {
                         let _ = answer.send(true);

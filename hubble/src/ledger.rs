@@ -9,11 +9,13 @@
 //! most one block's execution.
 
 use crate::block::LedgerBlock;
+use alloy_consensus::Header;
 use alloy_primitives::B256;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use vnt_chain::chain::{ImportError, InvalidBlock};
 use vnt_chain::node::Shared;
+use vnt_chain::staking::seal::{BlockSeal, Sealer};
 use vnt_chain::tx::VerifiedTx;
 use vnt_chain::{Chain, ChainError};
 
@@ -82,6 +84,9 @@ pub struct Ledger {
     /// Finality proofs (encoded finalization certificates) of blocks not committed yet;
     /// stored beside each block as it is committed, for peers that sync from this node.
     proofs: BTreeMap<B256, Vec<u8>>,
+    /// The validator's keys its proposals are sealed with, on a chain whose blocks carry
+    /// their proposer's VRF seal.
+    sealer: Option<Sealer>,
 }
 
 /// Proofs held for blocks not yet committed. A proof arrives with the finalization that
@@ -90,8 +95,10 @@ const MAX_HELD_PROOFS: usize = 1_024;
 
 impl Ledger {
     /// A ledger over the node's chain and pool; proposals credit fees to
-    /// `shared.beneficiary`.
-    pub fn new(shared: Arc<Shared>) -> Self {
+    /// `shared.beneficiary` and, on a chain whose blocks carry their proposer's VRF seal,
+    /// are sealed with `sealer` (the chain refuses to propose if it is missing there or
+    /// given elsewhere).
+    pub fn new(shared: Arc<Shared>, sealer: Option<Sealer>) -> Self {
         Self {
             shared,
             heard: BTreeMap::new(),
@@ -100,6 +107,7 @@ impl Ledger {
             invalid: BTreeMap::new(),
             finalized_goal: None,
             proofs: BTreeMap::new(),
+            sealer,
         }
     }
 
@@ -315,7 +323,13 @@ impl Ledger {
             .map(|tx| (*tx).clone())
             .collect();
         let proposed = chain
-            .propose(parent, candidates, now, shared.beneficiary)
+            .propose(
+                parent,
+                candidates,
+                now,
+                shared.beneficiary,
+                self.sealer.as_ref(),
+            )
             .map_err(|error| LedgerFailure::Chain {
                 hash: parent,
                 error: Box::new(error),
@@ -329,8 +343,24 @@ impl Ledger {
         Ok(Some(block))
     }
 
-    /// Whether the block `hash`, proposed on `parent`, is valid; executes it if it is.
-    pub fn verify(&mut self, parent: B256, hash: B256) -> Result<Readiness, LedgerFailure> {
+    /// Whether the block `hash`, proposed on `parent` by the round's `leader` (its identity
+    /// key), is valid; executes it if it is.
+    pub fn verify(
+        &mut self,
+        parent: B256,
+        hash: B256,
+        leader: B256,
+    ) -> Result<Readiness, LedgerFailure> {
+        let Some(sealed_by) = self.with_header(&hash, seal_identity) else {
+            return Ok(self.want(hash));
+        };
+        if let Some(proposer) = sealed_by.filter(|proposer| *proposer != leader) {
+            // Only the leader may propose: were any registered validator's seal accepted,
+            // a leader colluding with others could pick the randomness it likes best.
+            return Ok(Readiness::Invalid(format!(
+                "block {hash} is sealed by {proposer}, not by the round's leader {leader}"
+            )));
+        }
         let known =
             self.with_chain(|chain| is_final(chain, &hash) || chain.pending_block(&hash).is_some());
         if known {
@@ -343,6 +373,20 @@ impl Ledger {
             return Ok(self.check_parent(parent, hash));
         }
         self.execute_through(hash)
+    }
+
+    /// Reads the header of `hash` wherever this node holds the block; `None` if it does not.
+    fn with_header<T>(&self, hash: &B256, read: impl FnOnce(&Header) -> T) -> Option<T> {
+        if let Some(block) = self.heard.get(hash) {
+            return Some(read(&block.block().header));
+        }
+        self.with_chain(|chain| {
+            if let Some(pending) = chain.pending_block(hash) {
+                return Some(read(&pending.block.header));
+            }
+            let stored = chain.block_by_hash(hash).ok().flatten()?;
+            Some(read(&stored.block.header))
+        })
     }
 
     fn check_parent(&self, parent: B256, hash: B256) -> Readiness {
@@ -422,6 +466,14 @@ fn store_proof(chain: &Chain, hash: B256, proof: &[u8]) {
     if let Err(error) = chain.store().put_finality_proof(&hash, proof) {
         tracing::warn!(%hash, %error, "cannot store a finality proof");
     }
+}
+
+/// The identity a header's seal names, if its `extra_data` holds a seal (the chain checks
+/// the seal itself when it executes the block).
+fn seal_identity(header: &Header) -> Option<B256> {
+    BlockSeal::decode(&header.extra_data)
+        .ok()
+        .map(|seal| seal.identity)
 }
 
 /// Whether `hash` is on `chain`'s finalized chain.

@@ -30,7 +30,7 @@ fn sample() -> LedgerBlock {
         })
         .collect();
     let parent = chain.head_hash();
-    let proposed = chain.propose(parent, txs, 1, Address::ZERO).unwrap();
+    let proposed = chain.propose(parent, txs, 1, Address::ZERO, None).unwrap();
     assert!(proposed.rejected.is_empty());
     LedgerBlock::new(chain.pending_block(&proposed.hash).unwrap().block.clone())
 }

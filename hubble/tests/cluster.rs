@@ -27,6 +27,7 @@ use tempfile::TempDir;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::node::Shared;
 use vnt_chain::pool::PoolConfig;
+use vnt_chain::staking::seal::Sealer;
 use vnt_chain::testing::{Transfer, signers};
 use vnt_chain::tx::VerifiedTx;
 use vnt_chain::{Chain, ChainConfig, Genesis};
@@ -247,7 +248,9 @@ impl Cluster {
             // After a restart the final chain may already hold some (their nonce is used).
             assert!(restarted || admitted.is_ok(), "{admitted:?}");
         }
-        let ledger = SharedLedger::new(Ledger::new(shared));
+        let takes_seals = shared.chain.read().takes_seals();
+        let sealer = takes_seals.then(|| Sealer::new(&self.keys[index]));
+        let ledger = SharedLedger::new(Ledger::new(shared, sealer));
 
         let mut channels = self.channels(index).await;
         let (block_sender, block_receiver) = channels.pop().unwrap();

@@ -8,10 +8,13 @@ use tempfile::TempDir;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::node::Shared;
 use vnt_chain::pool::PoolConfig;
-use vnt_chain::testing::{Transfer, signers, temp_chain};
+use vnt_chain::staking::seal::Sealer;
+use vnt_chain::testing::{Transfer, signers, temp_chain, validator_genesis};
+use vnt_chain::token::vnt;
 use vnt_chain::{ChainConfig, Genesis};
 use vnt_hubble::block::LedgerBlock;
 use vnt_hubble::ledger::{Ledger, MAX_HEARD, Readiness};
+use vnt_vortex::keys::ValidatorKeys;
 
 /// A ledger over a fresh dev chain, crediting fees to `beneficiary`; the directory must
 /// outlive it.
@@ -19,8 +22,12 @@ fn ledger(beneficiary: u8) -> (Ledger, TempDir) {
     let (chain, dir) = temp_chain(Genesis::dev(0));
     let beneficiary = Address::with_last_byte(beneficiary);
     let shared = Arc::new(Shared::new(chain, PoolConfig::default(), beneficiary));
-    (Ledger::new(shared), dir)
+    (Ledger::new(shared, None), dir)
 }
+
+/// The round leader these tests name: the dev chain carries no seals, so no block's
+/// proposer is compared with it.
+const UNSEALED: B256 = B256::ZERO;
 
 fn head_hash(ledger: &Ledger) -> B256 {
     ledger.with_chain(|chain| chain.head_hash())
@@ -59,17 +66,23 @@ fn a_block_waits_for_its_missing_parent_then_verifies() {
     let (mut ledger, _dir) = ledger(2);
     let (first, second) = (&blocks[0], &blocks[1]);
     assert_eq!(
-        ledger.verify(first.hash(), second.hash()).unwrap(),
+        ledger
+            .verify(first.hash(), second.hash(), UNSEALED)
+            .unwrap(),
         Readiness::Missing(second.hash())
     );
     ledger.hear(second.clone());
     assert_eq!(
-        ledger.verify(first.hash(), second.hash()).unwrap(),
+        ledger
+            .verify(first.hash(), second.hash(), UNSEALED)
+            .unwrap(),
         Readiness::Missing(first.hash())
     );
     ledger.hear(first.clone());
     assert_eq!(
-        ledger.verify(first.hash(), second.hash()).unwrap(),
+        ledger
+            .verify(first.hash(), second.hash(), UNSEALED)
+            .unwrap(),
         Readiness::Executed
     );
 }
@@ -82,7 +95,7 @@ fn a_block_on_another_parent_than_proposed_is_refused() {
     ledger.hear(blocks[0].clone());
     ledger.hear(blocks[1].clone());
     // Block 2 extends block 1, but consensus says it was proposed on genesis.
-    let verdict = ledger.verify(genesis, blocks[1].hash()).unwrap();
+    let verdict = ledger.verify(genesis, blocks[1].hash(), UNSEALED).unwrap();
     assert!(matches!(verdict, Readiness::Invalid(ref why) if why.contains("does not extend")));
 }
 
@@ -95,7 +108,7 @@ fn a_tampered_block_is_invalid_for_good() {
     forged.header.state_root = B256::repeat_byte(1);
     let forged = LedgerBlock::new(forged);
     ledger.hear(forged.clone());
-    let verdict = ledger.verify(genesis, forged.hash()).unwrap();
+    let verdict = ledger.verify(genesis, forged.hash(), UNSEALED).unwrap();
     assert!(
         matches!(verdict, Readiness::Invalid(ref why) if why.contains("state")),
         "{verdict:?}"
@@ -150,7 +163,7 @@ fn a_block_stamped_ahead_of_the_clock_waits() {
     assert!(ledger.is_stamped_ahead(&block.hash(), 1_000 - drift - 1));
     assert!(!ledger.is_stamped_ahead(&block.hash(), 1_000 - drift));
     assert_eq!(
-        ledger.verify(genesis, block.hash()).unwrap(),
+        ledger.verify(genesis, block.hash(), UNSEALED).unwrap(),
         Readiness::Executed
     );
 }
@@ -210,10 +223,61 @@ fn a_block_consensus_waits_for_finds_room_in_a_store_full_of_junk() {
     ledger.hear(blocks[0].clone());
     let first = blocks[0].hash();
     assert_eq!(
-        ledger.verify(genesis, first).unwrap(),
+        ledger.verify(genesis, first, UNSEALED).unwrap(),
         Readiness::Missing(first)
     );
     // ...but once consensus waits for it (the verification above), junk makes way.
     ledger.hear(blocks[0].clone());
-    assert_eq!(ledger.verify(genesis, first).unwrap(), Readiness::Executed);
+    assert_eq!(
+        ledger.verify(genesis, first, UNSEALED).unwrap(),
+        Readiness::Executed
+    );
+}
+
+#[test]
+fn a_block_sealed_by_anyone_but_the_rounds_leader_is_refused() {
+    let keys: Vec<ValidatorKeys> = (0..4)
+        .map(|index| ValidatorKeys::devnet(7, index))
+        .collect();
+    let genesis = validator_genesis(keys.iter().enumerate().map(|(index, keys)| {
+        (
+            keys,
+            Address::with_last_byte(0xC0 + index as u8),
+            vnt(10_000),
+        )
+    }));
+    let open = |sealer: Option<Sealer>| {
+        let (chain, dir) = temp_chain(genesis.clone());
+        let shared = Arc::new(Shared::new(chain, PoolConfig::default(), Address::ZERO));
+        (Ledger::new(shared, sealer), dir)
+    };
+    let (mut proposer, _p) = open(Some(Sealer::new(&keys[1])));
+    let (mut verifier, _v) = open(None);
+    let genesis_hash = head_hash(&proposer);
+    let block = proposer
+        .propose(genesis_hash, 1)
+        .unwrap()
+        .expect("genesis is executed");
+    verifier.hear(block.clone());
+
+    let identity = |index: usize| Sealer::new(&keys[index]).identity();
+    match verifier
+        .verify(genesis_hash, block.hash(), identity(2))
+        .unwrap()
+    {
+        Readiness::Invalid(reason) => assert!(
+            reason.contains(&format!(
+                "sealed by {}, not by the round's leader",
+                identity(1)
+            )),
+            "{reason}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        verifier
+            .verify(genesis_hash, block.hash(), identity(1))
+            .unwrap(),
+        Readiness::Executed
+    );
 }

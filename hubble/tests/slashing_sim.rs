@@ -16,8 +16,8 @@ use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::execution::{CallOutcome, CallRequest, call};
 use vnt_chain::genesis::dev_signers;
 use vnt_chain::staking::abi::IStaking;
-use vnt_chain::staking::{GenesisValidator, STAKING, StakingConfig, hook};
-use vnt_chain::testing::Transfer;
+use vnt_chain::staking::{STAKING, StakingConfig, hook};
+use vnt_chain::testing::{Transfer, validator_genesis};
 use vnt_chain::token::vnt;
 use vnt_chain::{Chain, ChainConfig, Genesis};
 use vnt_vortex::evidence::{Evidence, Fault};
@@ -41,19 +41,13 @@ fn staking_account(index: usize) -> Address {
 }
 
 /// The dev genesis with the seven validators bonded, equal stakes, keys bound to the dev
-/// chain's id (the consensus namespace's).
-fn staked_genesis(keys: &[ValidatorKeys]) -> Genesis {
-    let mut genesis = Genesis::dev(0);
-    let mut staking = StakingConfig::dev();
-    staking.validators = keys
-        .iter()
-        .enumerate()
-        .map(|(index, keys)| {
-            GenesisValidator::from_keys(keys, DEV_CHAIN_ID, staking_account(index), vnt(STAKE_VNT))
-        })
-        .collect();
-    genesis.enable_staking(staking);
-    genesis
+/// chain's id (the consensus namespace's), blocks sealed by their proposers' VRF keys.
+pub fn staked_genesis(keys: &[ValidatorKeys]) -> Genesis {
+    validator_genesis(
+        keys.iter()
+            .enumerate()
+            .map(|(index, keys)| (keys, staking_account(index), vnt(STAKE_VNT))),
+    )
 }
 
 /// Runs a staking view against `chain`'s head state, as `eth_call` does.

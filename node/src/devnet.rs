@@ -181,6 +181,8 @@ fn write_devnet(
     // is exactly this set (every candidate sits when there are no more than the places).
     let mut staking = StakingConfig::dev();
     staking.committee_size = staking.committee_size.max(u64::from(count));
+    // Validators seal their blocks' randomness with their VRF keys (chain::staking::seal).
+    staking.proposer_vrf = true;
     staking.validators = (0..count)
         .zip(&keys)
         .map(|(index, key)| {

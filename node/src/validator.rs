@@ -35,6 +35,7 @@ use vnt_chain::Chain;
 use vnt_chain::node::Shared;
 use vnt_chain::pool::PoolConfig;
 use vnt_chain::staking::hook::consensus_committee;
+use vnt_chain::staking::seal::Sealer;
 use vnt_hubble::application::{Application, SharedLedger};
 use vnt_hubble::block::{MAX_BLOCK_BYTES, digest_of};
 use vnt_hubble::ledger::Ledger;
@@ -190,7 +191,12 @@ fn start_consensus(
     let resolver = network.register(RESOLVER, quota);
     let (block_sender, block_receiver) = network.register(BLOCKS, quota);
 
-    let ledger = SharedLedger::new(Ledger::new(shared.clone()));
+    let sealer = shared
+        .chain
+        .read()
+        .takes_seals()
+        .then(|| Sealer::new(&config.keys));
+    let ledger = SharedLedger::new(Ledger::new(shared.clone(), sealer));
     let app = Application::new(context.child("application"), ledger, block_sender);
     let server = app.clone();
     let committer = app.clone();

@@ -20,6 +20,8 @@ use crate::execution::{
     BlockContext, BlockExecutor, BlockHashes, ExecutedBlock, LedgerDb, StateReadError,
 };
 use crate::history::StateUndo;
+use crate::staking::hook;
+use crate::staking::seal::Sealer;
 use crate::state::{StateDiff, WorldState};
 use crate::store::{BlockWrite, StoredBlock};
 use crate::tx::{TxError, VerifiedTx};
@@ -64,6 +66,8 @@ pub enum InvalidBlock {
     Transaction { index: usize, reason: Box<TxError> },
     #[error("it carries ommers or withdrawals, which this chain has none of")]
     UnexpectedBody,
+    #[error("its seal does not prove its randomness: {0}")]
+    Seal(#[from] crate::staking::seal::SealError),
 }
 
 /// Failures of [`Chain::import`]: the block's fault, or the chain's.
@@ -141,18 +145,34 @@ impl Chain {
 
     /// Executes `candidates` in order on `parent` (the head or a pending block), seals the
     /// block and keeps it pending. Transactions that cannot be included are returned with
-    /// the reason; the block holds the rest.
+    /// the reason; the block holds the rest. On a chain whose blocks carry their proposer's
+    /// VRF seal (`crate::staking::seal`), `sealer` holds the validator's keys; elsewhere it
+    /// must be `None`.
     pub fn propose(
         &mut self,
         parent: B256,
         candidates: Vec<VerifiedTx>,
         now: u64,
         beneficiary: Address,
+        sealer: Option<&Sealer>,
     ) -> Result<ProposedBlock, ChainError> {
         let parent_header = self
             .parent_header(&parent)
             .ok_or(ChainError::UnknownParent(parent))?;
-        let ctx = self.child_context(&parent_header, parent, now, beneficiary);
+        let mut ctx = self.child_context(&parent_header, parent, now, beneficiary);
+        let number = ctx.number;
+        let extra_data = match (self.takes_seals(), sealer) {
+            (false, None) => Bytes::new(),
+            (true, Some(sealer)) => {
+                let (randomness, seal) = self
+                    .with_parent_state(parent, |state| hook::seal_block(state, number, sealer))?
+                    .map_err(|reason| ChainError::Seal { number, reason })?;
+                ctx.prevrandao = randomness;
+                seal
+            }
+            (true, None) => return Err(ChainError::SealerMissing),
+            (false, Some(_)) => return Err(ChainError::SealNotTaken),
+        };
         let mut rejected = Vec::new();
         let (executed, state_root) = self.execute_on(parent, ctx, |executor| {
             executor.preverify_shielded(&candidates);
@@ -162,7 +182,7 @@ impl Chain {
                 }
             }
         })?;
-        let pending = seal(parent, ctx, executed, state_root, Bytes::new());
+        let pending = seal(parent, ctx, executed, state_root, extra_data);
         let hash = pending.hash;
         self.pending.insert(hash, pending);
         Ok(ProposedBlock {
@@ -170,6 +190,14 @@ impl Chain {
             number: ctx.number,
             rejected,
         })
+    }
+
+    /// Whether this chain's blocks carry their proposer's VRF seal.
+    pub fn takes_seals(&self) -> bool {
+        self.config()
+            .staking
+            .as_ref()
+            .is_some_and(|staking| staking.proposer_vrf)
     }
 
     /// Checks a block made elsewhere by executing it on its parent (the head or a pending
@@ -190,7 +218,16 @@ impl Chain {
         if !block.body.ommers.is_empty() || block.body.withdrawals.is_some() {
             return Err(InvalidBlock::UnexpectedBody.into());
         }
-        let ctx = self.child_context(&parent_header, parent, header.timestamp, header.beneficiary);
+        let mut ctx =
+            self.child_context(&parent_header, parent, header.timestamp, header.beneficiary);
+        if self.takes_seals() {
+            let number = ctx.number;
+            ctx.prevrandao = self
+                .with_parent_state(parent, |state| {
+                    hook::open_seal(state, number, &header.extra_data)
+                })?
+                .map_err(InvalidBlock::Seal)?;
+        }
         let mut transactions = Vec::with_capacity(block.body.transactions.len());
         for (index, envelope) in block.body.transactions.iter().enumerate() {
             let len = envelope.encode_2718_len();
@@ -223,6 +260,30 @@ impl Chain {
         let hash = pending.hash;
         self.pending.insert(hash, pending);
         Ok(hash)
+    }
+
+    /// Runs `read` on the state after `parent` (the head or a pending block); the head's
+    /// state is unchanged afterwards.
+    fn with_parent_state<T>(
+        &mut self,
+        parent: B256,
+        read: impl FnOnce(&WorldState) -> T,
+    ) -> Result<T, ChainError> {
+        let branch: Vec<B256> = self
+            .branch_to(parent)
+            .ok_or(ChainError::UnknownParent(parent))?
+            .iter()
+            .map(|b| b.hash)
+            .collect();
+        let undos: Vec<StateUndo> = branch
+            .iter()
+            .map(|hash| apply_undoable(&mut self.state, &self.pending[hash].diff))
+            .collect();
+        let value = read(&self.state);
+        for undo in undos.iter().rev() {
+            undo.revert(&mut self.state);
+        }
+        Ok(value)
     }
 
     /// Runs `work` on an executor over the state after `parent`, then computes the state

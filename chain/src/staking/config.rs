@@ -34,6 +34,11 @@ pub struct StakingConfig {
     /// Validators registered and bonded at genesis: the committees of epochs 0 and 1.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validators: Vec<GenesisValidator>,
+    /// Whether each block's randomness is its proposer's VRF output, proven by a seal in
+    /// its `extra_data` ([`super::seal`]): on for a network of validators, off for a chain
+    /// one producer makes without validator keys (`vnt dev`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub proposer_vrf: bool,
 }
 
 /// A validator bonded at genesis, with the same keys and proofs `register` takes.
@@ -77,6 +82,11 @@ pub enum StakingConfigError {
     Validator { account: Address, reason: String },
     #[error("staking lists {count} genesis validators, at most {max} candidates are allowed")]
     TooManyValidators { count: usize, max: u64 },
+    #[error(
+        "staking proposerVrf needs validators at genesis: blocks are sealed by registered \
+         validators, and without any no block could be made"
+    )]
+    ProposerVrfWithoutValidators,
 }
 
 impl StakingConfig {
@@ -95,6 +105,7 @@ impl StakingConfig {
             epoch_length: 16,
             committee_size: 16,
             validators: Vec::new(),
+            proposer_vrf: false,
         }
     }
 
@@ -125,6 +136,9 @@ impl StakingConfig {
             if value > BPS {
                 return Err(StakingConfigError::ShareTooLarge { name, value });
             }
+        }
+        if self.proposer_vrf && self.validators.is_empty() {
+            return Err(StakingConfigError::ProposerVrfWithoutValidators);
         }
         if self.validators.len() as u64 > super::MAX_CANDIDATES {
             return Err(StakingConfigError::TooManyValidators {

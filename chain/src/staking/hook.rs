@@ -99,6 +99,25 @@ impl Slots for StateSlots<'_> {
     }
 }
 
+/// Seals block `number` on its parent's `state` with `sealer`'s VRF: the block's randomness
+/// and its `extra_data` ([`super::seal`]).
+pub fn seal_block(
+    state: &crate::state::WorldState,
+    number: u64,
+    sealer: &super::seal::Sealer,
+) -> Result<(B256, alloy_primitives::Bytes), super::seal::SealError> {
+    super::seal::seal(&mut StateSlots(state), number, sealer)
+}
+
+/// The randomness the seal in block `number`'s `extra_data` proves on its parent's `state`.
+pub fn open_seal(
+    state: &crate::state::WorldState,
+    number: u64,
+    extra_data: &[u8],
+) -> Result<B256, super::seal::SealError> {
+    super::seal::open(&mut StateSlots(state), number, extra_data)
+}
+
 /// The consensus committee of `epoch` on `chain_id` as `state` stores it (members jailed
 /// later included: evidence's signer indices refer to it), for the consensus engine and
 /// for checking evidence off chain. `Err` says why there is none (not drawn yet, empty).

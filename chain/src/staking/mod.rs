@@ -43,6 +43,7 @@ mod config;
 pub mod epochs;
 mod evidence;
 pub mod hook;
+pub mod seal;
 pub mod storage;
 
 use crate::execution::wasm::FrameContext;

@@ -9,6 +9,7 @@
 mod epochs;
 mod flows;
 mod refusals;
+mod seals;
 mod slashing;
 
 use crate::support::TestNode;

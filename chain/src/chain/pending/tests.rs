@@ -18,7 +18,9 @@ fn balance(chain: &Chain, address: Address) -> U256 {
 }
 
 fn propose(chain: &mut Chain, parent: B256, txs: Vec<VerifiedTx>, now: u64) -> B256 {
-    let proposed = chain.propose(parent, txs, now, Address::ZERO).unwrap();
+    let proposed = chain
+        .propose(parent, txs, now, Address::ZERO, None)
+        .unwrap();
     assert!(proposed.rejected.is_empty(), "{:?}", proposed.rejected);
     proposed.hash
 }
