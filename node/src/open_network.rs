@@ -14,14 +14,13 @@ use commonware_codec::{Decode, Encode};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
+use vnt_chain::ChainConfig;
 use vnt_chain::chain::ImportError;
 use vnt_chain::node::Shared;
 use vnt_chain::tx::verify_raw;
 use vnt_hubble::block::{LedgerBlock, MAX_BLOCK_BYTES};
 use vnt_net::follow::{BlockImporter, FollowOptions, catch_up};
-use vnt_net::{
-    ChainStatus, GossipValidator, NetConfig, NetEvent, NetHandle, Network, SyncSource, Verdict,
-};
+use vnt_net::{GossipValidator, NetConfig, NetEvent, NetHandle, Network, Verdict};
 use vnt_vortex::finality::check_finalization;
 use vnt_vortex::scheme::ConsensusCommittee;
 
@@ -77,41 +76,33 @@ impl FinalBlock {
     }
 }
 
-/// Serves this node's finalized chain.
-pub struct ChainSource(pub Arc<Shared>);
+/// Lets through gossiped transactions that are well formed and signed for this chain, and
+/// that their sender could pay for at this node's head. Runs on the network's validation
+/// worker, so waiting for a block commit to release the chain delays gossip, not sync.
+pub struct TransactionGate {
+    shared: Arc<Shared>,
+    config: ChainConfig,
+}
 
-impl SyncSource for ChainSource {
-    fn status(&self) -> ChainStatus {
-        let chain = self.0.chain.read();
-        ChainStatus {
-            height: chain.head().number,
-            hash: chain.head_hash().0,
-        }
-    }
-
-    fn block(&self, height: u64) -> Option<Vec<u8>> {
-        let chain = self.0.chain.read();
-        let stored = chain.block_by_number(height).ok()??;
-        let proof = chain.store().finality_proof(&stored.hash).ok()?;
-        let block = LedgerBlock::new(stored.block);
-        Some(FinalBlock { block, proof }.to_bytes())
+impl TransactionGate {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        let config = shared.chain.read().config().clone();
+        Self { shared, config }
     }
 }
 
-/// Lets through gossiped transactions that are well formed and signed for this chain.
-pub struct TransactionGate(pub Arc<Shared>);
-
 impl GossipValidator for TransactionGate {
     fn validate_transaction(&self, transaction: &[u8]) -> Verdict {
-        let chain = self.0.chain.read();
-        let tx = match verify_raw(transaction, chain.config()) {
+        // The encoding and signature need no chain state: junk is rejected without the lock.
+        let tx = match verify_raw(transaction, &self.config) {
             Ok(tx) => tx,
             // Malformed or badly signed whoever relays it: the relayer pays in score.
             Err(_) => return Verdict::Reject,
         };
-        if self.0.pool.lock().get(&tx.hash).is_some() {
+        if self.shared.pool.lock().get(&tx.hash).is_some() {
             return Verdict::Ignore;
         }
+        let chain = self.shared.chain.read();
         // Signed transactions cost nothing to make: forward only those the sender could
         // still pay for at this node's head. Not the relayer's fault (its head may differ),
         // so no penalty.
@@ -133,13 +124,19 @@ impl GossipValidator for TransactionGate {
 /// Starts the open network for this node: serves its finalized chain, and relays
 /// transactions both ways between the pool and gossip.
 pub async fn join(settings: NetConfig, shared: &Arc<Shared>) -> Result<NetHandle, String> {
-    let source = Arc::new(ChainSource(shared.clone()));
-    let gate = Arc::new(TransactionGate(shared.clone()));
+    let source = Arc::new(ChainSource::new(shared.clone()));
+    let gate = Arc::new(TransactionGate::new(shared.clone()));
+    let config = gate.config.clone();
     let listen = settings.listen.clone();
     let (network, events) = Network::start(settings, source, gate)
         .await
         .map_err(|error| format!("cannot join the open network on {listen}: {error}"))?;
-    tokio::spawn(relay_transactions(shared.clone(), network.clone(), events));
+    tokio::spawn(relay_transactions(
+        shared.clone(),
+        config,
+        network.clone(),
+        events,
+    ));
     Ok(network)
 }
 
@@ -147,6 +144,7 @@ pub async fn join(settings: NetConfig, shared: &Arc<Shared>) -> Result<NetHandle
 /// peers gossip. Runs until the network's event stream ends.
 pub async fn relay_transactions(
     shared: Arc<Shared>,
+    config: ChainConfig,
     network: NetHandle,
     mut events: mpsc::Receiver<NetEvent>,
 ) {
@@ -160,7 +158,13 @@ pub async fn relay_transactions(
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             event = events.recv() => match event {
-                Some(NetEvent::Transaction { bytes, .. }) => admit(&shared, &bytes),
+                Some(NetEvent::Transaction { bytes, .. }) => {
+                    // Admission reads the chain, which a commit may hold for a while: wait on
+                    // the blocking pool, in order, rather than on a runtime worker.
+                    let (shared, config) = (shared.clone(), config.clone());
+                    let _ = tokio::task::spawn_blocking(move || admit(&shared, &config, &bytes))
+                        .await;
+                }
                 Some(_) => {}
                 None => return,
             },
@@ -180,9 +184,8 @@ async fn publish(shared: &Shared, network: &NetHandle, hash: B256) {
     }
 }
 
-fn admit(shared: &Shared, raw: &[u8]) {
-    let config = shared.chain.read().config().clone();
-    if let Ok(tx) = verify_raw(raw, &config)
+fn admit(shared: &Shared, config: &ChainConfig, raw: &[u8]) {
+    if let Ok(tx) = verify_raw(raw, config)
         && let Err(reason) = shared.submit(tx)
     {
         tracing::debug!(%reason, "a gossiped transaction was not admitted");
@@ -309,6 +312,9 @@ impl BlockImporter for Follower<'_> {
         self.unproven.clear();
     }
 }
+
+mod source;
+pub use source::ChainSource;
 
 #[cfg(test)]
 mod tests;

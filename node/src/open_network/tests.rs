@@ -133,3 +133,127 @@ fn a_long_unproven_run_is_refused_and_a_reset_forgets_it() {
     assert_eq!(follower.next_height(), 1);
     assert_eq!(head(&shared).0, 0);
 }
+
+/// A node at height `count` of `chain`, every block committed with its finality proof.
+fn proven_node(count: usize) -> (Arc<Shared>, Vec<LedgerBlock>, tempfile::TempDir) {
+    let (keys, members) = committee(0, 4);
+    let chain = blocks(count as u64, 0);
+    let (shared, dir) = fresh_node();
+    let mut follower = Follower::new(shared.clone(), &members);
+    for (index, block) in chain.iter().enumerate() {
+        let proof = proof_of(&keys, &members, block);
+        follower
+            .import(index as u64 + 1, &served(block, Some(proof)))
+            .unwrap();
+    }
+    (shared, chain, dir)
+}
+
+/// Holds the chain's write lock on a thread of its own, as a long commit would, until the
+/// returned sender is dropped; returns once the lock is held.
+fn hold_write_lock(shared: &Arc<Shared>) -> std::sync::mpsc::Sender<()> {
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let shared = shared.clone();
+    std::thread::spawn(move || {
+        let _commit = shared.chain.write();
+        locked.send(()).unwrap();
+        let _ = released.recv();
+    });
+    is_locked.recv_timeout(DEADLINE).expect("the lock is taken");
+    release
+}
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+#[test]
+fn a_locked_chain_still_reports_its_head_and_serves_the_proven_blocks_it_served() {
+    use vnt_net::SyncSource;
+    let (shared, chain, _dir) = proven_node(2);
+    let source = Arc::new(ChainSource::new(shared.clone()));
+    let first = source.block(1).expect("block 1 is stored");
+    let release = hold_write_lock(&shared);
+    let (answers, answered) = std::sync::mpsc::channel();
+    let reader = source.clone();
+    std::thread::spawn(move || {
+        let _ = answers.send((reader.status(), reader.block(1), reader.block(2)));
+    });
+    let (status, cached, uncached) = answered
+        .recv_timeout(DEADLINE)
+        .expect("answered while the chain is locked");
+    assert_eq!(status.height, 2);
+    assert_eq!(status.hash, chain[1].hash().0);
+    assert_eq!(
+        cached,
+        Some(first),
+        "a proven block is served again from memory"
+    );
+    assert_eq!(
+        uncached, None,
+        "a block never read stops the range while busy"
+    );
+    drop(release);
+    let second = source.block(2).expect("served once the commit is over");
+    assert_eq!(FinalBlock::from_bytes(&second).unwrap().block, chain[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_get_status_and_blocks_while_a_commit_holds_the_chain_and_gossip_waits() {
+    use vnt_chain::testing::{Transfer, signers};
+    let (shared, chain, _dir) = proven_node(2);
+    let mut settings = NetConfig::new(7, NetConfig::generate_identity());
+    settings.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+    let server = join(settings, &shared).await.unwrap();
+    let server_id = server.local_peer_id();
+    let mut settings = NetConfig::new(7, NetConfig::generate_identity());
+    settings.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+    settings.bootnodes = server.listen_addrs().await.unwrap();
+    let client_source = Arc::new(ChainSource::new(fresh_node().0));
+    let accept_all = Arc::new(|_: &[u8]| Verdict::Accept);
+    let (client, _events) = Network::start(settings, client_source, accept_all)
+        .await
+        .unwrap();
+    let served_before = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match client.blocks(server_id, 1, 2).await {
+                Ok(blocks) => return blocks,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await
+    .expect("the client reaches the server");
+    assert_eq!(served_before.len(), 2);
+
+    let chain_id = shared.chain.read().config().chain_id;
+    let transfer = Transfer::new(chain_id, 0, Address::repeat_byte(1), U256::from(1))
+        .sign(&signers()[0])
+        .to_vec();
+    let release = hold_write_lock(&shared);
+    // A payable transaction makes the gate wait for the chain on the validation worker.
+    tokio::time::timeout(DEADLINE, async {
+        while client.publish_transaction(transfer.clone()).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the server subscribes to transactions");
+    let (status, blocks) = tokio::time::timeout(DEADLINE, async {
+        (
+            client.status(server_id).await,
+            client.blocks(server_id, 1, 2).await,
+        )
+    })
+    .await
+    .expect("answered while the chain is locked");
+    assert_eq!(status.unwrap().hash, chain[1].hash().0);
+    assert_eq!(blocks.unwrap(), served_before);
+    drop(release);
+    tokio::time::timeout(DEADLINE, async {
+        while shared.pool.lock().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the gossiped transaction is admitted once the commit is over");
+}
