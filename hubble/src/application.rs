@@ -202,7 +202,8 @@ where
             };
             match message {
                 BlockMessage::Block(block) => {
-                    self.ledger.lock().hear(*block);
+                    let sender = B256::from_slice(&peer.encode());
+                    self.ledger.lock().hear_from(*block, sender);
                     // It may be the ancestor the committer is waiting for.
                     self.wake_committer();
                 }

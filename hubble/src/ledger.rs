@@ -28,12 +28,17 @@ pub const MAX_CLOCK_DRIFT_SECS: u64 = 15;
 const PROPOSAL_CANDIDATES: usize = 4_096;
 /// How far above the head a heard block may be. Consensus never needs blocks much further
 /// ahead than the finality gap, and a peer must not make us hold arbitrary amounts.
-const MAX_HEARD_AHEAD: u64 = 1_024;
+pub const MAX_HEARD_AHEAD: u64 = 1_024;
 /// How many not-yet-final blocks from peers a validator holds at most.
 pub const MAX_HEARD: usize = 4_096;
 /// How many bytes of not-yet-final blocks a validator holds at most (count alone would let
 /// peers fill memory with 4,096 blocks of 2 MiB).
 pub const MAX_HEARD_BYTES: usize = 64 * 1024 * 1024;
+/// How many of the held blocks one peer's may be, and how many bytes: a quarter of the
+/// store, so one Byzantine validator sending junk cannot crowd out the blocks of the others
+/// (blocks consensus waits for are held whoever sent them).
+pub const MAX_HEARD_PER_PEER: usize = MAX_HEARD / 4;
+pub const MAX_HEARD_BYTES_PER_PEER: usize = MAX_HEARD_BYTES / 4;
 /// How many blocks consensus may be waiting for at once before the list starts over (the
 /// waits that still matter name their blocks again on their next retry).
 const MAX_WANTED: usize = 1_024;
@@ -72,6 +77,9 @@ pub struct Ledger {
     heard: BTreeMap<B256, LedgerBlock>,
     /// Bytes of the blocks in `heard` (their RLP).
     heard_bytes: usize,
+    /// Who sent each held block that came from a peer, with its size, for the per-peer
+    /// quota.
+    senders: BTreeMap<B256, (Peer, usize)>,
     /// Blocks consensus is waiting for (a proposal to verify, an ancestor to execute): they
     /// always find room, at the expense of held blocks nobody waits for, so a peer filling
     /// the store with junk cannot crowd out the blocks that matter.
@@ -89,6 +97,9 @@ pub struct Ledger {
     sealer: Option<Sealer>,
 }
 
+/// A peer as the ledger knows it: its identity key's bytes.
+pub type Peer = B256;
+
 /// Proofs held for blocks not yet committed. A proof arrives with the finalization that
 /// makes its block the goal, so only the blocks of one finality gap wait at a time.
 const MAX_HELD_PROOFS: usize = 1_024;
@@ -103,6 +114,7 @@ impl Ledger {
             shared,
             heard: BTreeMap::new(),
             heard_bytes: 0,
+            senders: BTreeMap::new(),
             wanted: BTreeSet::new(),
             invalid: BTreeMap::new(),
             finalized_goal: None,
@@ -126,13 +138,24 @@ impl Ledger {
         self.heard_bytes
     }
 
-    /// Records a block heard from a peer (or proposed here). Blocks at or below the head
-    /// are final or dead, and blocks far ahead or beyond the caps are of no use yet: neither
-    /// is kept (a block dropped here is asked for again when it is needed).
+    /// Records a block proposed here, or one whose sender is not known.
+    pub fn hear(&mut self, block: LedgerBlock) {
+        self.keep(block, None);
+    }
+
+    /// Records a block `peer` sent. Beyond the peer's quota ([`MAX_HEARD_PER_PEER`],
+    /// [`MAX_HEARD_BYTES_PER_PEER`]) only blocks consensus waits for are kept.
+    pub fn hear_from(&mut self, block: LedgerBlock, peer: Peer) {
+        self.keep(block, Some(peer));
+    }
+
+    /// Keeps a heard block if it can be of use. Blocks at or below the head are final or
+    /// dead, and blocks far ahead or beyond the caps are of no use yet: neither is kept (a
+    /// block dropped here is asked for again when it is needed).
     ///
     /// A block consensus is waiting for is kept even when the store is full: held blocks
     /// nobody waits for make room, those furthest ahead first.
-    pub fn hear(&mut self, block: LedgerBlock) {
+    fn keep(&mut self, block: LedgerBlock, sender: Option<Peer>) {
         let head = self.with_chain(|chain| chain.head().number);
         let hash = block.hash();
         let useful = block.number() > head && block.number() <= head + MAX_HEARD_AHEAD;
@@ -140,14 +163,31 @@ impl Ledger {
             return;
         }
         let size = block_bytes(&block);
-        if !self.fits(size) && self.wanted.contains(&hash) {
+        let wanted = self.wanted.contains(&hash);
+        if !wanted && sender.is_some_and(|peer| !self.peer_fits(&peer, size)) {
+            return;
+        }
+        if !self.fits(size) && wanted {
             self.make_room(size);
         }
         if self.fits(size) {
             self.wanted.remove(&hash);
             self.heard_bytes += size;
             self.heard.insert(hash, block);
+            if let Some(peer) = sender {
+                self.senders.insert(hash, (peer, size));
+            }
         }
+    }
+
+    /// Whether a block of `size` bytes from `peer` stays within its quota.
+    fn peer_fits(&self, peer: &Peer, size: usize) -> bool {
+        let (count, bytes) = self
+            .senders
+            .values()
+            .filter(|(sender, _)| sender == peer)
+            .fold((0, 0), |(count, bytes), (_, held)| (count + 1, bytes + held));
+        count < MAX_HEARD_PER_PEER && bytes + size <= MAX_HEARD_BYTES_PER_PEER
     }
 
     /// Whether a block of `size` bytes fits in the store.
@@ -170,6 +210,7 @@ impl Ledger {
             };
             if let Some(dropped) = self.heard.remove(&hash) {
                 self.heard_bytes -= block_bytes(&dropped);
+                self.senders.remove(&hash);
             }
         }
     }
@@ -190,6 +231,7 @@ impl Ledger {
         let heard = &self.heard;
         self.proofs.retain(|hash, _| heard.contains_key(hash));
         self.heard_bytes = self.heard.values().map(block_bytes).sum();
+        self.senders.retain(|hash, _| heard.contains_key(hash));
         self.invalid.retain(|_, (number, _)| *number > head);
     }
 

@@ -13,7 +13,7 @@ use vnt_chain::testing::{Transfer, signers, temp_chain, validator_genesis};
 use vnt_chain::token::vnt;
 use vnt_chain::{ChainConfig, Genesis};
 use vnt_hubble::block::LedgerBlock;
-use vnt_hubble::ledger::{Ledger, MAX_HEARD, Readiness};
+use vnt_hubble::ledger::{Ledger, MAX_HEARD, MAX_HEARD_PER_PEER, Readiness};
 use vnt_vortex::keys::ValidatorKeys;
 
 /// A ledger over a fresh dev chain, crediting fees to `beneficiary`; the directory must
@@ -232,6 +232,41 @@ fn a_block_consensus_waits_for_finds_room_in_a_store_full_of_junk() {
         ledger.verify(genesis, first, UNSEALED).unwrap(),
         Readiness::Executed
     );
+}
+
+#[test]
+fn one_peer_holds_at_most_its_quota_and_others_blocks_still_find_room() {
+    let blocks = three_blocks();
+    let (mut ledger, _dir) = ledger(2);
+    let genesis = head_hash(&ledger);
+    let (junk_sender, honest) = (B256::repeat_byte(0xBA), B256::repeat_byte(0x60));
+    let junk = |index: u64| {
+        let mut junk = blocks[0].block().clone();
+        junk.header.extra_data = index.to_be_bytes().to_vec().into();
+        LedgerBlock::new(junk)
+    };
+    for index in 0..MAX_HEARD_PER_PEER as u64 {
+        ledger.hear_from(junk(index), junk_sender);
+    }
+    assert!(ledger.block(&junk(0).hash()).is_some());
+    // Past its quota the junk sender's blocks are dropped...
+    let over = junk(MAX_HEARD_PER_PEER as u64);
+    ledger.hear_from(over.clone(), junk_sender);
+    assert!(ledger.block(&over.hash()).is_none());
+    // ...while another peer's block is kept, and verifies.
+    ledger.hear_from(blocks[0].clone(), honest);
+    assert_eq!(
+        ledger.verify(genesis, blocks[0].hash(), UNSEALED).unwrap(),
+        Readiness::Executed
+    );
+    // A block consensus waits for is kept even from a peer over its quota.
+    let waited = junk(MAX_HEARD_PER_PEER as u64 + 1);
+    assert_eq!(
+        ledger.verify(genesis, waited.hash(), UNSEALED).unwrap(),
+        Readiness::Missing(waited.hash())
+    );
+    ledger.hear_from(waited.clone(), junk_sender);
+    assert!(ledger.block(&waited.hash()).is_some());
 }
 
 #[test]

@@ -212,6 +212,47 @@ pub async fn follow(shared: Arc<Shared>, network: NetHandle, committee: Consensu
     }
 }
 
+/// How long a validator looks for open-network peers to catch up from before it joins
+/// consensus (at a network's start nobody is ahead, and waiting longer only delays it).
+const PEERS_BEFORE_VOTING: Duration = Duration::from_secs(3);
+/// How often it looks.
+const PEER_POLL: Duration = Duration::from_millis(100);
+
+/// Brings a validator's chain up to what its open-network peers have finalized, before it
+/// joins consensus. Consensus fetches a missing block only within
+/// `vnt_hubble::ledger::MAX_HEARD_AHEAD` blocks of the head, so a validator further behind
+/// (a long outage, a fresh disk) would otherwise never catch up. Returns the blocks
+/// imported; a failure is logged and consensus's own fetching takes over.
+pub async fn catch_up_before_voting(
+    shared: &Arc<Shared>,
+    network: &NetHandle,
+    committee: &ConsensusCommittee,
+) -> u64 {
+    let deadline = tokio::time::Instant::now() + PEERS_BEFORE_VOTING;
+    while network.connected_peers().await.is_ok_and(|peers| peers.is_empty()) {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::info!("no open-network peer yet; joining consensus as the chain is");
+            return 0;
+        }
+        tokio::time::sleep(PEER_POLL).await;
+    }
+    let mut importer = Follower::new(shared.clone(), committee);
+    match catch_up(network, &mut importer, FollowOptions::default()).await {
+        Ok(caught_up) => {
+            tracing::info!(
+                head = caught_up.head,
+                imported = caught_up.imported,
+                "caught up over the open network before voting"
+            );
+            caught_up.imported
+        }
+        Err(error) => {
+            tracing::info!(%error, "no catch-up over the open network before voting");
+            0
+        }
+    }
+}
+
 /// Stores finalized blocks from peers: holds unproven ones until a proven descendant arrives,
 /// then executes and commits them all in order.
 pub struct Follower<'a> {

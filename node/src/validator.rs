@@ -92,7 +92,12 @@ async fn serve(
         None => None,
     };
     match (config.role, open_network) {
-        (Role::Validator, _) => start_consensus(&context, &config, &committee, &shared)?,
+        (Role::Validator, network) => {
+            if let Some(network) = &network {
+                open_network::catch_up_before_voting(&shared, network, &committee).await;
+            }
+            start_consensus(&context, &config, &committee, &shared)?
+        }
         (Role::Follower, Some(network)) => {
             let shared = shared.clone();
             context

@@ -257,3 +257,28 @@ async fn peers_get_status_and_blocks_while_a_commit_holds_the_chain_and_gossip_w
     .await
     .expect("the gossiped transaction is admitted once the commit is over");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_further_behind_than_consensus_fetches_catches_up_before_voting() {
+    let behind = vnt_hubble::ledger::MAX_HEARD_AHEAD as usize + 8;
+    let (server_shared, chain, _server_dir) = proven_node(behind);
+    let mut settings = NetConfig::new(7, NetConfig::generate_identity());
+    settings.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+    let server = join(settings, &server_shared).await.unwrap();
+
+    let (validator, _dir) = fresh_node();
+    let mut settings = NetConfig::new(7, NetConfig::generate_identity());
+    settings.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+    settings.bootnodes = server.listen_addrs().await.unwrap();
+    let network = join(settings, &validator).await.unwrap();
+    let (_, members) = committee(0, 4);
+    let imported = tokio::time::timeout(
+        DEADLINE,
+        catch_up_before_voting(&validator, &network, &members),
+    )
+    .await
+    .expect("the catch-up ends");
+    assert_eq!(imported, behind as u64);
+    assert_eq!(head(&validator), head(&server_shared));
+    assert_eq!(head(&validator).1, chain[behind - 1].hash());
+}
