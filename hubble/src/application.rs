@@ -20,6 +20,7 @@
 
 use crate::block::{LedgerBlock, MAX_BLOCK_BYTES, digest_of, hash_of};
 use crate::ledger::{Ledger, LedgerFailure, Readiness};
+use crate::report::EvidenceReporter;
 use alloy_primitives::B256;
 use commonware_actor::Feedback;
 use commonware_codec::{Decode, Encode, Error as CodecError};
@@ -129,6 +130,8 @@ pub struct Application<E, S> {
     blocks: S,
     /// Evidence bytes of every fault simplex reported (kept for the slashing step).
     evidence: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Sends new evidence on chain, when this validator has a reporter key.
+    reporter: Option<Arc<EvidenceReporter>>,
     /// Bumped when there may be something new to commit (a finalization, a block heard).
     wake: Arc<watch::Sender<u64>>,
 }
@@ -141,6 +144,7 @@ impl<E: Spawner, S: Clone> Clone for Application<E, S> {
             ledger: self.ledger.clone(),
             blocks: self.blocks.clone(),
             evidence: self.evidence.clone(),
+            reporter: self.reporter.clone(),
             wake: self.wake.clone(),
         }
     }
@@ -158,8 +162,15 @@ where
             ledger,
             blocks,
             evidence: Arc::default(),
+            reporter: None,
             wake: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// Reports every new piece of evidence on chain through `reporter`.
+    pub fn with_evidence_reporter(mut self, reporter: Arc<EvidenceReporter>) -> Self {
+        self.reporter = Some(reporter);
+        self
     }
 
     /// The node's chain, pool and failure signal.
@@ -419,7 +430,15 @@ where
             // A member equivocating every view must not grow this without bound; the
             // contract slashes one offence per signer and epoch, so a cap loses nothing.
             if held.len() < MAX_HELD_EVIDENCE && !held.contains(&bytes) {
-                held.push(bytes);
+                held.push(bytes.clone());
+                if let Some(reporter) = self.reporter.clone() {
+                    // A dry run checks two BLS signatures: off simplex's reporter, on a
+                    // thread that may block briefly.
+                    self.context
+                        .child("report")
+                        .shared(true)
+                        .spawn(move |_| async move { reporter.report_logged(&bytes) });
+                }
             }
         }
         Feedback::Ok

@@ -10,3 +10,4 @@
 pub mod application;
 pub mod block;
 pub mod ledger;
+pub mod report;
