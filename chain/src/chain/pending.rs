@@ -21,7 +21,8 @@ use crate::execution::{
 };
 use crate::history::StateUndo;
 use crate::staking::hook;
-use crate::staking::seal::Sealer;
+use crate::staking::rewards::{CertificateError, CertifiedBlock, Claim};
+use crate::staking::seal::{Sealer, split_extra_data};
 use crate::state::{StateDiff, WorldState};
 use crate::store::{BlockWrite, StoredBlock};
 use crate::tx::{TxError, VerifiedTx};
@@ -68,6 +69,8 @@ pub enum InvalidBlock {
     UnexpectedBody,
     #[error("its seal does not prove its randomness: {0}")]
     Seal(#[from] crate::staking::seal::SealError),
+    #[error("{0}")]
+    Certificate(#[from] CertificateError),
 }
 
 /// Failures of [`Chain::import`]: the block's fault, or the chain's.
@@ -161,6 +164,7 @@ impl Chain {
             .ok_or(ChainError::UnknownParent(parent))?;
         let mut ctx = self.child_context(&parent_header, parent, now, beneficiary);
         let number = ctx.number;
+        let mut certified = None;
         let extra_data = match (self.takes_seals(), sealer) {
             (false, None) => Bytes::new(),
             (true, Some(sealer)) => {
@@ -168,20 +172,27 @@ impl Chain {
                     .with_parent_state(parent, |state| hook::seal_block(state, number, sealer))?
                     .map_err(|reason| ChainError::Seal { number, reason })?;
                 ctx.prevrandao = randomness;
-                seal
+                match self.certificate_to_carry(parent)? {
+                    Some((certificate, checked)) => {
+                        certified = Some(checked);
+                        [seal.as_ref(), &certificate].concat().into()
+                    }
+                    None => seal,
+                }
             }
             (true, None) => return Err(ChainError::SealerMissing),
             (false, Some(_)) => return Err(ChainError::SealNotTaken),
         };
         let mut rejected = Vec::new();
-        let (executed, state_root) = self.execute_on(parent, ctx, |executor| {
-            executor.preverify_shielded(&candidates);
-            for tx in candidates {
-                if let Err(reason) = executor.execute(tx.clone()) {
-                    rejected.push((tx, reason));
+        let (executed, state_root) =
+            self.execute_on(parent, ctx, certified.as_ref(), |executor| {
+                executor.preverify_shielded(&candidates);
+                for tx in candidates {
+                    if let Err(reason) = executor.execute(tx.clone()) {
+                        rejected.push((tx, reason));
+                    }
                 }
-            }
-        })?;
+            })?;
         let pending = seal(parent, ctx, executed, state_root, extra_data);
         let hash = pending.hash;
         self.pending.insert(hash, pending);
@@ -198,6 +209,82 @@ impl Chain {
             .staking
             .as_ref()
             .is_some_and(|staking| staking.proposer_vrf)
+    }
+
+    /// Whether this chain's blocks pay a block reward, and so may carry a finalization
+    /// certificate after their seal (`crate::staking::rewards`).
+    pub fn pays_rewards(&self) -> bool {
+        self.takes_seals()
+            && self
+                .config()
+                .staking
+                .as_ref()
+                .is_some_and(|staking| !staking.block_reward.is_zero())
+    }
+
+    /// The number of block `hash` if it is `parent` or an ancestor of it: a pending block
+    /// on its branch or a final block.
+    fn ancestor_number(&self, parent: B256, hash: B256) -> Result<Option<u64>, ChainError> {
+        let branch = self
+            .branch_to(parent)
+            .ok_or(ChainError::UnknownParent(parent))?;
+        if let Some(pending) = branch.iter().find(|block| block.hash == hash) {
+            return Ok(Some(pending.block.header.number));
+        }
+        let Some(stored) = self.store.block(&hash)? else {
+            return Ok(None);
+        };
+        let number = stored.header.number;
+        let canonical = self.store.canonical_hash(number)? == Some(hash);
+        Ok(canonical.then_some(number))
+    }
+
+    /// Checks the finalization certificate `bytes` that a child of `parent` carries after
+    /// its seal.
+    fn check_certificate(
+        &mut self,
+        parent: B256,
+        bytes: &[u8],
+    ) -> Result<Result<CertifiedBlock, CertificateError>, ChainError> {
+        if !self.pays_rewards() {
+            return Ok(Err(CertificateError::NotTaken(bytes.len())));
+        }
+        let claim = match Claim::decode(bytes) {
+            Ok(claim) => claim,
+            Err(error) => return Ok(Err(error)),
+        };
+        let Some(number) = self.ancestor_number(parent, claim.block())? else {
+            return Ok(Err(CertificateError::NotOnBranch(claim.block())));
+        };
+        let chain_id = self.config().chain_id;
+        self.with_parent_state(parent, |state| {
+            hook::check_certificate(state, chain_id, &claim, number)
+        })
+    }
+
+    /// The finalization certificate a block proposed on `parent` carries: the head's, which
+    /// the engine stored beside it, while the head's committee is not paid yet. A stored
+    /// proof that does not check is left out, so the reward keeps accruing, rather than
+    /// stopping this validator's blocks.
+    fn certificate_to_carry(
+        &mut self,
+        parent: B256,
+    ) -> Result<Option<(Vec<u8>, CertifiedBlock)>, ChainError> {
+        if !self.pays_rewards() || self.head.number == 0 {
+            return Ok(None);
+        }
+        let head_hash = self.head_hash;
+        let Some(bytes) = self.store.finality_proof(&head_hash)? else {
+            return Ok(None);
+        };
+        match self.check_certificate(parent, &bytes)? {
+            Ok(certified) => Ok(Some((bytes, certified))),
+            Err(CertificateError::AlreadyRewarded { .. }) => Ok(None),
+            Err(reason) => {
+                tracing::warn!(block = %head_hash, %reason, "the stored finality proof is not carried");
+                Ok(None)
+            }
+        }
     }
 
     /// Checks a block made elsewhere by executing it on its parent (the head or a pending
@@ -220,13 +307,19 @@ impl Chain {
         }
         let mut ctx =
             self.child_context(&parent_header, parent, header.timestamp, header.beneficiary);
+        let mut certified = None;
         if self.takes_seals() {
             let number = ctx.number;
+            let (seal, certificate) = split_extra_data(&header.extra_data);
             ctx.prevrandao = self
-                .with_parent_state(parent, |state| {
-                    hook::open_seal(state, number, &header.extra_data)
-                })?
+                .with_parent_state(parent, |state| hook::open_seal(state, number, seal))?
                 .map_err(InvalidBlock::Seal)?;
+            if !certificate.is_empty() {
+                certified = Some(
+                    self.check_certificate(parent, certificate)?
+                        .map_err(InvalidBlock::Certificate)?,
+                );
+            }
         }
         let mut transactions = Vec::with_capacity(block.body.transactions.len());
         for (index, envelope) in block.body.transactions.iter().enumerate() {
@@ -240,18 +333,19 @@ impl Chain {
             transactions.push(tx);
         }
         let mut refused = None;
-        let (executed, state_root) = self.execute_on(parent, ctx, |executor| {
-            executor.preverify_shielded(&transactions);
-            for (index, tx) in transactions.into_iter().enumerate() {
-                if let Err(reason) = executor.execute(tx) {
-                    refused = Some(InvalidBlock::Transaction {
-                        index,
-                        reason: Box::new(reason),
-                    });
-                    return;
+        let (executed, state_root) =
+            self.execute_on(parent, ctx, certified.as_ref(), |executor| {
+                executor.preverify_shielded(&transactions);
+                for (index, tx) in transactions.into_iter().enumerate() {
+                    if let Err(reason) = executor.execute(tx) {
+                        refused = Some(InvalidBlock::Transaction {
+                            index,
+                            reason: Box::new(reason),
+                        });
+                        return;
+                    }
                 }
-            }
-        })?;
+            })?;
         if let Some(invalid) = refused {
             return Err(invalid.into());
         }
@@ -286,12 +380,15 @@ impl Chain {
         Ok(value)
     }
 
-    /// Runs `work` on an executor over the state after `parent`, then computes the state
-    /// root after the block without keeping it. The head's state is unchanged afterwards.
+    /// Runs `work` on an executor over the state after `parent`, then the end-of-block
+    /// step, paying the committee `certified` names if the block carries a certificate; then
+    /// computes the state root after the block without keeping it. The head's state is
+    /// unchanged afterwards.
     fn execute_on(
         &mut self,
         parent: B256,
         ctx: BlockContext,
+        certified: Option<&CertifiedBlock>,
         work: impl FnOnce(&mut BlockExecutor<'_>),
     ) -> Result<(ExecutedBlock, B256), ChainError> {
         let branch = self
@@ -319,7 +416,7 @@ impl Chain {
             let mut executor = BlockExecutor::new(view, ctx, self.config(), &self.vesting);
             work(&mut executor);
             executor
-                .end_block()
+                .end_block(certified)
                 .map_err(|reason| ChainError::EndOfBlock {
                     number: ctx.number,
                     reason,

@@ -273,17 +273,23 @@ impl<'a> BlockExecutor<'a> {
     /// The chain's own end-of-block work, after the last transaction and before
     /// [`BlockExecutor::finish`]: the staking contract folds the block's `prevrandao` into
     /// its epoch's randomness and, at an epoch's last block, draws a committee
-    /// ([`crate::staking::epochs`]). It does nothing on a chain without staking. State
-    /// tests, which model no chain, skip it. `Err` is a ledger failure.
-    pub fn end_block(&mut self) -> Result<(), String> {
+    /// ([`crate::staking::epochs`]); on a chain with a block reward it pays the block's
+    /// rewards, and the committee's through `certified`, the finalization certificate the
+    /// block carries, checked before the block ran ([`crate::staking::rewards`]). It does
+    /// nothing on a chain without staking. State tests, which model no chain, skip it.
+    /// `Err` is a ledger failure.
+    pub fn end_block(
+        &mut self,
+        certified: Option<&crate::staking::rewards::CertifiedBlock>,
+    ) -> Result<(), String> {
         let block = &self.evm.ctx.block;
-        let number = block.number.saturating_to();
-        let mix_hash = block.prevrandao.unwrap_or_default();
-        crate::staking::hook::end_block(
-            &mut self.evm.ctx.journaled_state.database,
-            number,
-            mix_hash,
-        )
+        let end = crate::staking::hook::BlockEnd {
+            number: block.number.saturating_to(),
+            mix_hash: block.prevrandao.unwrap_or_default(),
+            beneficiary: block.beneficiary,
+            certified,
+        };
+        crate::staking::hook::end_block(&mut self.evm.ctx.journaled_state.database, &end)
     }
 
     /// Ends the block: the executed transactions, their receipts and the state they change.

@@ -83,6 +83,14 @@ sol! {
         /// address; reverts for an epoch whose committee is not drawn yet.
         function committee(uint64 epoch) external view returns (Member[] memory);
         function jailed(address account) external view returns (bool);
+        /// Wei every block mints (zero on a chain without rewards).
+        function blockReward() external view returns (uint256);
+        /// The route reward pool: its shares of block rewards, held in this contract.
+        function routePool() external view returns (uint256);
+        /// Committee shares of block rewards not yet paid, held in this contract.
+        function unpaidCommitteeReward() external view returns (uint256);
+        /// The last block whose committee share is paid.
+        function lastRewardedBlock() external view returns (uint64);
 
         event Registered(address indexed validator, bytes32 indexed identity, bytes blsPublicKey, bytes32 vrfPublicKey);
         event Bonded(address indexed validator, uint256 amount, uint256 bonded);

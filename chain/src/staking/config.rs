@@ -39,6 +39,12 @@ pub struct StakingConfig {
     /// one producer makes without validator keys (`vnt dev`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub proposer_vrf: bool,
+    /// Wei minted by every block and shared between its producer, the committee that
+    /// finalizes it and the route pool ([`super::rewards`]). Only a chain of validators
+    /// (`proposerVrf`) pays it: the committee's share needs the finalization certificates
+    /// its sealed blocks carry.
+    #[serde(default, skip_serializing_if = "U256::is_zero")]
+    pub block_reward: U256,
 }
 
 /// A validator bonded at genesis, with the same keys and proofs `register` takes.
@@ -87,6 +93,11 @@ pub enum StakingConfigError {
          validators, and without any no block could be made"
     )]
     ProposerVrfWithoutValidators,
+    #[error(
+        "staking blockReward needs proposerVrf: the committee's share is paid by the \
+         finalization certificates that only a chain of validators' sealed blocks carry"
+    )]
+    BlockRewardWithoutProposerVrf,
 }
 
 impl StakingConfig {
@@ -94,7 +105,7 @@ impl StakingConfig {
     /// window, a 96-block unbonding period (the shortest multiple of an epoch the rule
     /// allows, about a minute and a half of dev blocks), committees of up to 16, 5% slashed
     /// (the book's rule, `docs/token.md`), 10% of that to the reporter; no validator at
-    /// genesis.
+    /// genesis, no block reward.
     pub fn dev() -> Self {
         Self {
             minimum_stake: crate::token::vnt(1_000),
@@ -106,6 +117,7 @@ impl StakingConfig {
             committee_size: 16,
             validators: Vec::new(),
             proposer_vrf: false,
+            block_reward: U256::ZERO,
         }
     }
 
@@ -139,6 +151,9 @@ impl StakingConfig {
         }
         if self.proposer_vrf && self.validators.is_empty() {
             return Err(StakingConfigError::ProposerVrfWithoutValidators);
+        }
+        if !self.block_reward.is_zero() && !self.proposer_vrf {
+            return Err(StakingConfigError::BlockRewardWithoutProposerVrf);
         }
         if self.validators.len() as u64 > super::MAX_CANDIDATES {
             return Err(StakingConfigError::TooManyValidators {

@@ -1,20 +1,26 @@
 //! The chain's seams into the staking contract outside transactions: its end-of-block step
-//! ([`super::epochs::end_block`]) run over the block's state cache, and read-only access to
-//! the committees for the consensus engine ([`consensus_committee`]).
+//! ([`super::epochs::end_block`], [`super::rewards::end_block`]) run over the block's state
+//! cache, seals and reward certificates checked on a parent's state before a block runs,
+//! and read-only access to the committees for the consensus engine
+//! ([`consensus_committee`]).
 //!
 //! Reads go to the cache and, below it, the ledger; writes are buffered and committed to the
 //! cache as one touched account, so they land in the block's state diff like a
-//! transaction's. The step pays no gas: it is the chain's own bookkeeping, and its work is
-//! bounded (one slot a block; at an epoch's end a draw over at most `MAX_CANDIDATES`).
+//! transaction's, with the balances the block's rewards move. The step pays no gas: it is
+//! the chain's own bookkeeping, and its work is bounded (a few slots a block; at an epoch's
+//! end a draw over at most `MAX_CANDIDATES`; a payment to each signer of at most one
+//! certificate).
 
 use super::STAKING;
+use super::rewards::{CertifiedBlock, Claim, Payments, RewardState};
 use super::storage::Slots;
 use crate::system::{Step, Stop};
-use alloy_primitives::{B256, U256};
+use alloy_primitives::{Address, B256, U256};
 use revm::database::CacheDB;
 use revm::database_interface::{DatabaseCommit, DatabaseRef};
 use revm::state::{Account, EvmStorageSlot};
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 /// The contract's storage over a block's state cache, writes held back until committed.
 struct CacheSlots<'a, DB> {
@@ -41,13 +47,20 @@ where
     }
 }
 
-/// Runs the staking contract's end-of-block step for block `number` with header
-/// `mix_hash` on `db`. `Err` is a ledger failure.
-pub fn end_block<DB: DatabaseRef>(
-    db: &mut CacheDB<DB>,
-    number: u64,
-    mix_hash: B256,
-) -> Result<(), String>
+/// What block `number`'s end-of-block step needs to know of the block besides the state.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockEnd<'a> {
+    pub number: u64,
+    pub mix_hash: B256,
+    pub beneficiary: Address,
+    /// The finalization certificate the block carries, checked before it ran.
+    pub certified: Option<&'a CertifiedBlock>,
+}
+
+/// Runs the staking contract's end-of-block step for `block` on `db`: epochs
+/// ([`super::epochs::end_block`]) and rewards ([`super::rewards::end_block`]). `Err` is a
+/// ledger failure.
+pub fn end_block<DB: DatabaseRef>(db: &mut CacheDB<DB>, block: &BlockEnd) -> Result<(), String>
 where
     DB::Error: std::fmt::Display,
 {
@@ -55,34 +68,81 @@ where
         db,
         writes: BTreeMap::new(),
     };
-    match super::epochs::end_block(&mut slots, number, mix_hash) {
-        Ok(()) => {}
+    let payments = super::epochs::end_block(&mut slots, block.number, block.mix_hash)
+        .and_then(|()| super::rewards::end_block(&mut slots, block.beneficiary, block.certified));
+    let payments = match payments {
+        Ok(payments) => payments,
         Err(Stop::Ledger(error)) => return Err(error),
         Err(Stop::Revert(reason)) => return Err(format!("staking end of block: {reason}")),
         Err(Stop::OutOfGas) => return Err("staking end of block ran out of gas".into()),
-    }
+    };
     let writes = slots.writes;
-    if writes.is_empty() {
+    commit(db, writes, payments)
+}
+
+/// Commits the contract's slot `writes` and the balances `payments` moves to `db`, each
+/// changed account once, so they land in the block's state diff like a transaction's.
+fn commit<DB: DatabaseRef>(
+    db: &mut CacheDB<DB>,
+    writes: BTreeMap<U256, U256>,
+    payments: Payments,
+) -> Result<(), String>
+where
+    DB::Error: std::fmt::Display,
+{
+    let mut changed: BTreeMap<Address, Account> = BTreeMap::new();
+    let moves_contract_balance =
+        !payments.into_contract.is_zero() || !payments.out_of_contract.is_zero();
+    if !writes.is_empty() || moves_contract_balance {
+        let info = db
+            .basic_ref(STAKING)
+            .map_err(|error| error.to_string())?
+            .ok_or_else(|| format!("the staking contract's account {STAKING} is missing"))?;
+        let mut account = Account::from(info);
+        let balance = account.info.balance;
+        account.info.balance = balance
+            .checked_add(payments.into_contract)
+            .and_then(|sum| sum.checked_sub(payments.out_of_contract))
+            .ok_or_else(|| {
+                format!(
+                    "the staking contract's balance {balance} cannot take in {} and pay out {}",
+                    payments.into_contract, payments.out_of_contract
+                )
+            })?;
+        for (slot, value) in writes {
+            let original = db.storage_ref(STAKING, slot).map_err(|e| e.to_string())?;
+            account.storage.insert(
+                slot,
+                EvmStorageSlot {
+                    original_value: original,
+                    present_value: value,
+                    ..Default::default()
+                },
+            );
+        }
+        changed.insert(STAKING, account);
+    }
+    for (address, amount) in payments.credits {
+        let account = match changed.entry(address) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let info = db.basic_ref(address).map_err(|error| error.to_string())?;
+                entry.insert(Account::from(info.unwrap_or_default()))
+            }
+        };
+        account.info.balance = account
+            .info
+            .balance
+            .checked_add(amount)
+            .ok_or_else(|| format!("the balance of {address} overflows"))?;
+    }
+    if changed.is_empty() {
         return Ok(());
     }
-    let info = db
-        .basic_ref(STAKING)
-        .map_err(|error| error.to_string())?
-        .ok_or_else(|| format!("the staking contract's account {STAKING} is missing"))?;
-    let mut account = Account::from(info);
-    for (slot, value) in writes {
-        let original = db.storage_ref(STAKING, slot).map_err(|e| e.to_string())?;
-        account.storage.insert(
-            slot,
-            EvmStorageSlot {
-                original_value: original,
-                present_value: value,
-                ..Default::default()
-            },
-        );
+    for account in changed.values_mut() {
+        account.mark_touch();
     }
-    account.mark_touch();
-    db.commit([(STAKING, account)].into_iter().collect());
+    db.commit(changed.into_iter().collect());
     Ok(())
 }
 
@@ -116,6 +176,26 @@ pub fn open_seal(
     extra_data: &[u8],
 ) -> Result<B256, super::seal::SealError> {
     super::seal::open(&mut StateSlots(state), number, extra_data)
+}
+
+/// Checks the finalization certificate `claim` on the `state` of the parent of the block
+/// carrying it, for `chain_id`, the block it finalizes being the ancestor numbered `number`
+/// ([`Claim::check`]).
+pub fn check_certificate(
+    state: &crate::state::WorldState,
+    chain_id: u64,
+    claim: &Claim,
+    number: u64,
+) -> Result<CertifiedBlock, super::rewards::CertificateError> {
+    claim.check(&mut StateSlots(state), chain_id, number)
+}
+
+/// The reward bookkeeping as `state` stores it.
+pub fn reward_state(state: &crate::state::WorldState) -> Result<RewardState, String> {
+    super::rewards::reward_state(&mut StateSlots(state)).map_err(|stop| match stop {
+        Stop::Revert(reason) | Stop::Ledger(reason) => reason,
+        Stop::OutOfGas => "out of gas".into(),
+    })
 }
 
 /// The consensus committee of `epoch` on `chain_id` as `state` stores it (members jailed

@@ -26,10 +26,12 @@
 //! Views: `validator(address)`, `totalBonded()`, `candidates()` (at most [`MAX_CANDIDATES`],
 //! ordered by address as the draw orders them), `unbondingPeriod()`, `minimumStake()`,
 //! `currentEpoch()`, `epochLength()`, `epochSeed(epoch)`, `committee(epoch)`,
-//! `jailed(address)`. Every refusal is an `Error(string)` revert starting `staking: `; every
-//! effect sits in the call's journal checkpoint, so a revert leaves nothing behind.
-//! Storage: [`storage`]. Epochs, seeds and committees: [`epochs`], kept by a native
-//! end-of-block step ([`hook`]).
+//! `jailed(address)`, and the block rewards' `blockReward()`, `routePool()`,
+//! `unpaidCommitteeReward()`, `lastRewardedBlock()` ([`rewards`]). Every refusal is an
+//! `Error(string)` revert starting `staking: `; every effect sits in the call's journal
+//! checkpoint, so a revert leaves nothing behind.
+//! Storage: [`storage`]. Epochs, seeds and committees: [`epochs`], and block rewards:
+//! [`rewards`], both kept by a native end-of-block step ([`hook`]).
 //!
 //! Unbonding stake stays in the contract until withdrawn, so evidence can slash it: the
 //! unbonding period must exceed the evidence window plus three epochs, which genesis
@@ -43,6 +45,7 @@ mod config;
 pub mod epochs;
 mod evidence;
 pub mod hook;
+pub mod rewards;
 pub mod seal;
 pub mod storage;
 
@@ -192,6 +195,28 @@ fn dispatch<CTX: FrameContext>(frame: &mut Frame<'_, CTX>, input: &[u8]) -> Step
             let call = abi::decode::<IStaking::jailedCall>(args)?;
             let jailed = epochs::jailed_in(frame, call.account)?.is_some();
             Ok(IStaking::jailedCall::abi_encode_returns(&jailed))
+        }
+        IStaking::blockRewardCall::SELECTOR => {
+            abi::decode::<IStaking::blockRewardCall>(args)?;
+            let reward = rewards::block_reward(frame)?;
+            Ok(IStaking::blockRewardCall::abi_encode_returns(&reward))
+        }
+        IStaking::routePoolCall::SELECTOR => {
+            abi::decode::<IStaking::routePoolCall>(args)?;
+            let pool = rewards::route_pool(frame)?;
+            Ok(IStaking::routePoolCall::abi_encode_returns(&pool))
+        }
+        IStaking::unpaidCommitteeRewardCall::SELECTOR => {
+            abi::decode::<IStaking::unpaidCommitteeRewardCall>(args)?;
+            let unpaid = rewards::unpaid_committee_reward(frame)?;
+            Ok(IStaking::unpaidCommitteeRewardCall::abi_encode_returns(
+                &unpaid,
+            ))
+        }
+        IStaking::lastRewardedBlockCall::SELECTOR => {
+            abi::decode::<IStaking::lastRewardedBlockCall>(args)?;
+            let last = rewards::last_rewarded_block(frame)?;
+            Ok(IStaking::lastRewardedBlockCall::abi_encode_returns(&last))
         }
         IStaking::validatorCall::SELECTOR => {
             let call = abi::decode::<IStaking::validatorCall>(args)?;

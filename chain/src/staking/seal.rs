@@ -88,6 +88,13 @@ impl BlockSeal {
     }
 }
 
+/// A block's `extra_data` split into its seal and what follows it: on a chain with a block
+/// reward, a finalization certificate ([`super::rewards`]). Shorter `extra_data` is all
+/// seal, which [`BlockSeal::decode`] then refuses by its length.
+pub fn split_extra_data(extra_data: &[u8]) -> (&[u8], &[u8]) {
+    extra_data.split_at(extra_data.len().min(SEAL_LEN))
+}
+
 /// Why a block's seal does not prove its randomness.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SealError {

@@ -22,6 +22,10 @@
 //! mapping(uint64 => uint256[]) committee;    // slot 14: members as address | seats << 160
 //! mapping(address => uint64) jailedIn;       // slot 15: epoch of the jailing + 1, 0 if never
 //! mapping(bytes32 => bool) punished;         // slot 16, keyed by keccak256(offender ‖ epoch)
+//! uint256 blockReward;                       // slot 17, set at genesis (wei a block)
+//! uint256 routePool;                         // slot 18: the route reward pool's wei
+//! uint256 unpaidCommitteeReward;             // slot 19: committee shares not yet paid
+//! uint64 lastRewardedBlock;                  // slot 20: last block whose committee is paid
 //! struct Validator {
 //!     bytes32 identity;                      // +0
 //!     bytes32 vrfPublicKey;                  // +1
@@ -66,6 +70,10 @@ pub mod slot {
     pub const COMMITTEE: u64 = 14;
     pub const JAILED_IN: u64 = 15;
     pub const PUNISHED: u64 = 16;
+    pub const BLOCK_REWARD: U256 = U256::from_limbs([17, 0, 0, 0]);
+    pub const ROUTE_POOL: U256 = U256::from_limbs([18, 0, 0, 0]);
+    pub const UNPAID_COMMITTEE_REWARD: U256 = U256::from_limbs([19, 0, 0, 0]);
+    pub const LAST_REWARDED_BLOCK: U256 = U256::from_limbs([20, 0, 0, 0]);
 }
 
 /// Offsets of a `Validator`'s fields from its first slot.
@@ -391,6 +399,7 @@ pub fn genesis_storage(config: &StakingConfig) -> BTreeMap<B256, B256> {
         (slot::REPORTER_SHARE, U256::from(config.reporter_share_bps)),
         (slot::EPOCH_LENGTH, U256::from(config.epoch_length)),
         (slot::COMMITTEE_SIZE, U256::from(config.committee_size)),
+        (slot::BLOCK_REWARD, config.block_reward),
     ] {
         slots.0.insert(slot, value);
     }

@@ -9,6 +9,7 @@
 mod epochs;
 mod flows;
 mod refusals;
+mod rewards;
 mod seals;
 mod slashing;
 

@@ -1,0 +1,301 @@
+//! Block rewards on a chain of validators (`docs/token.md`, "Rewards and slashing under
+//! Vortex"), paid by the staking contract's native end-of-block step ([`super::hook`]).
+//!
+//! # Protocol
+//!
+//! Every block mints `blockReward` wei, a genesis parameter that only a chain of validators
+//! (`proposerVrf`) may set; elsewhere it is zero and nothing here runs. The block's
+//! end-of-block step pays [`PRODUCER_SHARE_BPS`] of it to the block's beneficiary at once,
+//! adds [`ROUTE_SHARE_BPS`] to the route pool and the rest, the committee's share, to the
+//! unpaid committee reward. The last two stay in the contract's balance, each counted in its
+//! own slot so that views can show them. Priority fees are not shared: revm pays them to the
+//! beneficiary, as Ethereum pays them to its proposer, so a producer is paid for including
+//! transactions by exactly what they offer.
+//!
+//! A block's finalization certificate only exists after the block, so the committee is paid
+//! late. After its 128-byte seal ([`super::seal`]), a block's `extra_data` may carry the
+//! encoded finalization certificate (`vnt_vortex::finality`) of an ancestor `m` above
+//! `lastRewardedBlock`. Before the block runs, import checks the certificate
+//! ([`Claim::check`]): its aggregate signature against the committee stored for the epoch it
+//! names, and that `m` is on the block's own branch. The end-of-block step then pays the
+//! committee's share of blocks `lastRewardedBlock + 1 ..= m` to the signers in the
+//! certificate's bitmap, in proportion to the seats each drew, and sets
+//! `lastRewardedBlock = m`; the shares of blocks after `m` keep accruing. A bad certificate
+//! makes the block invalid; a block without one pays the committee nothing.
+//!
+//! Seats are the reward weight (`vnt_vortex::committee`): a member that signed without a
+//! seat (the draw tops a committee up with seatless members when too few candidates drew
+//! seats) earns nothing. What the division by seats leaves, and a whole span when no signer
+//! holds a seat, goes to the route pool, so every minted wei has an owner.
+//!
+//! Which committee: the one stored for the certificate's own epoch, members jailed later
+//! included, as evidence is checked. Consensus runs the committee of epoch 0 today, so its
+//! certificates all name epoch 0, whose committee genesis stored.
+//!
+//! The check is one BLS aggregate verification (a pairing check, about 1–2 ms) plus decoding
+//! the committee's keys; it is bounded to one certificate a block and runs outside any
+//! transaction, so it costs no gas.
+
+use super::epochs::{self, Member};
+use super::storage::{Slots, share_of, slot, small};
+use crate::system::{Step, Stop};
+use alloy_primitives::{Address, B256, U256};
+use commonware_codec::Decode;
+use std::collections::BTreeMap;
+use vnt_vortex::finality::{FinalityError, FinalizationCertificate, check_finalization};
+
+/// The producer's share of the block reward, in basis points.
+pub const PRODUCER_SHARE_BPS: u16 = 2_000;
+/// The route pool's share of the block reward, in basis points; the committee has the rest.
+pub const ROUTE_SHARE_BPS: u16 = 1_000;
+
+/// How one block's reward is split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shares {
+    pub producer: U256,
+    pub route: U256,
+    pub committee: U256,
+}
+
+/// The split of `reward`: the producer's and the route pool's shares rounded down, the
+/// committee's the rest.
+pub fn shares(reward: U256) -> Shares {
+    let producer = share_of(reward, PRODUCER_SHARE_BPS);
+    let route = share_of(reward, ROUTE_SHARE_BPS);
+    Shares {
+        producer,
+        route,
+        committee: reward - producer - route,
+    }
+}
+
+pub fn block_reward(s: &mut impl Slots) -> Step<U256> {
+    s.load(slot::BLOCK_REWARD)
+}
+
+pub fn route_pool(s: &mut impl Slots) -> Step<U256> {
+    s.load(slot::ROUTE_POOL)
+}
+
+pub fn unpaid_committee_reward(s: &mut impl Slots) -> Step<U256> {
+    s.load(slot::UNPAID_COMMITTEE_REWARD)
+}
+
+/// The last block whose committee share is paid (0 before the first payment).
+pub fn last_rewarded_block(s: &mut impl Slots) -> Step<u64> {
+    s.load(slot::LAST_REWARDED_BLOCK).map(small)
+}
+
+/// The reward bookkeeping the contract shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RewardState {
+    pub route_pool: U256,
+    pub unpaid_committee_reward: U256,
+    pub last_rewarded_block: u64,
+}
+
+pub fn reward_state(s: &mut impl Slots) -> Step<RewardState> {
+    Ok(RewardState {
+        route_pool: route_pool(s)?,
+        unpaid_committee_reward: unpaid_committee_reward(s)?,
+        last_rewarded_block: last_rewarded_block(s)?,
+    })
+}
+
+/// Why the finalization certificate a block carries is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateError {
+    #[error(
+        "it carries {0} bytes after its seal, and this chain pays no block reward that a \
+         finalization certificate there could be for"
+    )]
+    NotTaken(usize),
+    #[error("its finalization certificate is malformed: {0}")]
+    Malformed(String),
+    #[error(
+        "its finalization certificate is for block {0}, which is not an ancestor of it on \
+         this branch"
+    )]
+    NotOnBranch(B256),
+    #[error(
+        "its finalization certificate is for block {number}, but the committee is already \
+         paid up to block {last_rewarded}"
+    )]
+    AlreadyRewarded { number: u64, last_rewarded: u64 },
+    #[error("its finalization certificate names epoch {epoch}, which has no committee: {reason}")]
+    NoCommittee { epoch: u64, reason: String },
+    #[error(
+        "its finalization certificate for block {number} of epoch {epoch} is refused: {reason}"
+    )]
+    Refused {
+        number: u64,
+        epoch: u64,
+        reason: FinalityError,
+    },
+    #[error("the staking state cannot be read: {0}")]
+    Unreadable(String),
+}
+
+/// A certificate decoded but not yet checked: what it claims to finalize.
+pub struct Claim<'a> {
+    bytes: &'a [u8],
+    certificate: FinalizationCertificate,
+}
+
+impl<'a> Claim<'a> {
+    /// Decodes `bytes`, the part of a block's `extra_data` after its seal. A certificate
+    /// names its epoch inside, so the committee to check it against is not known yet: its
+    /// signer bitmap is bounded here by the most candidates any committee can hold, and
+    /// [`Claim::check`] requires the bitmap to match the epoch's committee exactly.
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, CertificateError> {
+        let bound = super::MAX_CANDIDATES as usize;
+        let certificate = FinalizationCertificate::decode_cfg(bytes.to_vec(), &bound)
+            .map_err(|error| CertificateError::Malformed(error.to_string()))?;
+        Ok(Self { bytes, certificate })
+    }
+
+    /// The epoch whose committee the certificate says signed.
+    pub fn epoch(&self) -> u64 {
+        self.certificate.round().epoch().get()
+    }
+
+    /// The hash of the block it says is final.
+    pub fn block(&self) -> B256 {
+        B256::from(self.certificate.proposal.payload.0)
+    }
+
+    /// Checks the certificate on the state `s` of the parent of the block carrying it, for
+    /// `chain_id`, given that the block it finalizes is the ancestor numbered `number`;
+    /// returns who is to be paid.
+    pub fn check(
+        &self,
+        s: &mut impl Slots,
+        chain_id: u64,
+        number: u64,
+    ) -> Result<CertifiedBlock, CertificateError> {
+        let unreadable = |stop: Stop| CertificateError::Unreadable(describe(stop));
+        let last_rewarded = last_rewarded_block(s).map_err(unreadable)?;
+        if number <= last_rewarded {
+            return Err(CertificateError::AlreadyRewarded {
+                number,
+                last_rewarded,
+            });
+        }
+        let epoch = self.epoch();
+        let committee = epochs::consensus_committee(s, chain_id, epoch).map_err(|stop| {
+            CertificateError::NoCommittee {
+                epoch,
+                reason: describe(stop),
+            }
+        })?;
+        check_finalization(self.bytes, &committee).map_err(|reason| CertificateError::Refused {
+            number,
+            epoch,
+            reason,
+        })?;
+        let signers = self
+            .certificate
+            .certificate
+            .signers
+            .iter()
+            .filter_map(|participant| committee.member(participant))
+            .map(|member| (Address::from(member.id), member.seats as u64))
+            .collect();
+        Ok(CertifiedBlock {
+            number,
+            hash: self.block(),
+            epoch,
+            signers,
+        })
+    }
+}
+
+/// A finalization certificate a block carries, checked ([`Claim::check`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertifiedBlock {
+    /// The ancestor it proves final.
+    pub number: u64,
+    pub hash: B256,
+    /// The epoch whose committee signed.
+    pub epoch: u64,
+    /// The members that signed, with their seats, in participant order.
+    pub signers: Vec<Member>,
+}
+
+fn describe(stop: Stop) -> String {
+    match stop {
+        Stop::Revert(reason) | Stop::Ledger(reason) => reason,
+        Stop::OutOfGas => "out of gas".into(),
+    }
+}
+
+/// The balances one block's rewards change: credits to accounts, and what enters and
+/// leaves the staking contract's own balance.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Payments {
+    pub credits: BTreeMap<Address, U256>,
+    pub into_contract: U256,
+    pub out_of_contract: U256,
+}
+
+impl Payments {
+    fn credit(&mut self, account: Address, amount: U256) {
+        if !amount.is_zero() {
+            *self.credits.entry(account).or_default() += amount;
+        }
+    }
+}
+
+/// The rewards of the block whose beneficiary is `beneficiary` and which carries
+/// `certified` (module docs): the slots it changes are written to `s`, the balances
+/// returned.
+pub fn end_block(
+    s: &mut impl Slots,
+    beneficiary: Address,
+    certified: Option<&CertifiedBlock>,
+) -> Step<Payments> {
+    let reward = block_reward(s)?;
+    let mut payments = Payments::default();
+    if reward.is_zero() {
+        return Ok(payments);
+    }
+    let shares = shares(reward);
+    let mut unpaid = unpaid_committee_reward(s)?;
+    let mut route = route_pool(s)?;
+    if let Some(certified) = certified {
+        let last_rewarded = last_rewarded_block(s)?;
+        let span = certified.number.saturating_sub(last_rewarded);
+        if span == 0 {
+            return Err(Stop::Ledger(format!(
+                "block {} is certified again: the committee is paid up to {last_rewarded}",
+                certified.number
+            )));
+        }
+        let owed = shares.committee * U256::from(span);
+        unpaid = unpaid.checked_sub(owed).ok_or_else(|| {
+            Stop::Ledger(format!(
+                "the committee is owed {owed} wei for blocks {} to {}, but only {unpaid} \
+                 accrued",
+                last_rewarded + 1,
+                certified.number
+            ))
+        })?;
+        let seats: u64 = certified.signers.iter().map(|(_, seats)| seats).sum();
+        let mut paid = U256::ZERO;
+        if seats > 0 {
+            for (signer, signer_seats) in &certified.signers {
+                let amount = owed * U256::from(*signer_seats) / U256::from(seats);
+                payments.credit(*signer, amount);
+                paid += amount;
+            }
+        }
+        payments.out_of_contract = paid;
+        route += owed - paid;
+        s.store(slot::LAST_REWARDED_BLOCK, U256::from(certified.number))?;
+    }
+    payments.credit(beneficiary, shares.producer);
+    payments.into_contract = shares.route + shares.committee;
+    s.store(slot::ROUTE_POOL, route + shares.route)?;
+    s.store(slot::UNPAID_COMMITTEE_REWARD, unpaid + shares.committee)?;
+    Ok(payments)
+}
