@@ -12,6 +12,7 @@
 //! rpc_addr = "127.0.0.1:8545"
 //! p2p_addr = "127.0.0.1:30300"
 //! key_file = "keys.toml"
+//! evidence_reporter_key = "0x…"  # optional: signs and is paid for evidence reports
 //!
 //! [[validators]]
 //! identity = "…"   # ed25519 public key, hex
@@ -22,6 +23,7 @@
 //! ```
 
 use alloy_primitives::{Address, hex};
+use alloy_signer_local::PrivateKeySigner;
 use commonware_codec::Encode;
 use commonware_cryptography::ed25519;
 use serde::{Deserialize, Serialize};
@@ -66,6 +68,8 @@ pub enum ConfigError {
         field: String,
         reason: String,
     },
+    #[error("{path}: evidence_reporter_key is not a secp256k1 secret key: {reason}")]
+    ReporterKey { path: String, reason: String },
     #[error("{path}: the validator list is empty")]
     NoValidators { path: String },
     #[error("{path}: the validators do not form a committee: {source}")]
@@ -110,6 +114,11 @@ pub struct ConfigFile {
     /// Hubble's open network (libp2p: transaction gossip, discovery, sync); off if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_network: Option<OpenNetworkFile>,
+    /// The secp256k1 secret (hex) of the Ethereum account that reports conflicting votes
+    /// this validator sees: it pays their gas and receives the reporter's share of the
+    /// slash. Without it the validator keeps evidence but sends nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_reporter_key: Option<String>,
 }
 
 /// What a node does in the network.
@@ -220,6 +229,8 @@ pub struct ValidatorConfig {
     pub committee: ConsensusCommittee,
     /// Every validator's identity and network address, this one included.
     pub peers: Vec<(ed25519::PublicKey, SocketAddr)>,
+    /// The account that reports evidence on chain, if configured.
+    pub evidence_reporter: Option<PrivateKeySigner>,
 }
 
 impl ValidatorConfig {
@@ -286,6 +297,11 @@ impl ValidatorConfig {
             }
             (Role::Validator, Some(me)) => Address::from(me.id),
         };
+        let evidence_reporter = file
+            .evidence_reporter_key
+            .as_deref()
+            .map(|text| reporter_key(&shown, text))
+            .transpose()?;
         let open_network = file
             .open_network
             .as_ref()
@@ -308,8 +324,24 @@ impl ValidatorConfig {
             open_network,
             committee,
             peers,
+            evidence_reporter,
         })
     }
+}
+
+/// The reporter's signer from its hex secret (with or without `0x`).
+fn reporter_key(path: &str, text: &str) -> Result<PrivateKeySigner, ConfigError> {
+    let bytes = decode_hex(path, "evidence_reporter_key", text)?;
+    if bytes.len() != 32 {
+        return Err(ConfigError::ReporterKey {
+            path: path.into(),
+            reason: format!("a secret is 32 bytes, this is {}", bytes.len()),
+        });
+    }
+    PrivateKeySigner::from_slice(&bytes).map_err(|error| ConfigError::ReporterKey {
+        path: path.into(),
+        reason: error.to_string(),
+    })
 }
 
 /// The 32-byte secret of `keys`' identity, which is also the node's libp2p identity.
@@ -365,4 +397,41 @@ fn decode_hex(path: &str, field: &str, text: &str) -> Result<Vec<u8>, ConfigErro
         field: field.into(),
         reason: error.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ConfigError, reporter_key};
+
+    #[test]
+    fn a_reporter_key_in_hex_with_or_without_prefix_is_read() {
+        // The first Hardhat/anvil development key.
+        let secret = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+        let expected = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+        for text in [secret.to_string(), format!("0x{secret}")] {
+            let signer = reporter_key("node/config.toml", &text).expect("a valid key");
+            assert_eq!(signer.address().to_checksum(None), expected);
+        }
+    }
+
+    #[test]
+    fn a_bad_reporter_key_is_refused_naming_file_and_field() {
+        let not_hex = reporter_key("node/config.toml", "0xzz").unwrap_err();
+        assert!(matches!(not_hex, ConfigError::Hex { .. }), "{not_hex:?}");
+        let message = not_hex.to_string();
+        assert!(
+            message.starts_with("node/config.toml: evidence_reporter_key is not hex"),
+            "{message}"
+        );
+
+        let short = reporter_key("node/config.toml", "0x0102").unwrap_err();
+        assert_eq!(
+            short.to_string(),
+            "node/config.toml: evidence_reporter_key is not a secp256k1 secret key: a secret \
+             is 32 bytes, this is 2"
+        );
+
+        let zero = reporter_key("node/config.toml", &"00".repeat(32)).unwrap_err();
+        assert!(matches!(zero, ConfigError::ReporterKey { .. }), "{zero:?}");
+    }
 }

@@ -14,6 +14,8 @@
 //! anything of value.
 
 use crate::config::{ConfigFile, KeyFile, OpenNetworkFile, Role, ValidatorEntry, identity_secret};
+use alloy_primitives::{hex, keccak256};
+use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
 use std::fs;
 use std::net::{SocketAddr, TcpStream};
@@ -21,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use vnt_chain::Genesis;
-use vnt_chain::genesis::dev_signers;
+use vnt_chain::genesis::{GenesisAccount, dev_signers};
 use vnt_chain::producer::unix_now;
 use vnt_chain::staking::{GenesisValidator, StakingConfig};
 use vnt_chain::token::vnt;
@@ -55,6 +57,10 @@ pub struct DevnetArgs {
 
 /// What each devnet validator has bonded at genesis.
 const DEVNET_STAKE_VNT: u64 = 10_000;
+
+/// What each validator's evidence reporter account holds at genesis: a report costs about
+/// 0.001 VNT of gas, so this pays for tens of thousands.
+const DEVNET_REPORTER_VNT: u64 = 100;
 
 /// The file in a devnet directory that records its link delay, in milliseconds.
 const LINK_DELAY_FILE: &str = "link-delay-ms";
@@ -191,6 +197,16 @@ fn write_devnet(
         })
         .collect();
     genesis.enable_staking(staking);
+    let reporters = (0..count)
+        .map(|index| reporter_signer(seed, index))
+        .collect::<Result<Vec<_>, _>>()?;
+    for reporter in &reporters {
+        let funded = GenesisAccount {
+            balance: vnt(DEVNET_REPORTER_VNT),
+            ..Default::default()
+        };
+        genesis.alloc.insert(reporter.address(), funded);
+    }
     let genesis_path = dir.join("genesis.json");
     fs::write(&genesis_path, serde_json::to_string_pretty(&genesis)?)?;
     // The nodes read the file back: it must give the very chain written.
@@ -241,7 +257,8 @@ fn write_devnet(
             &node_dir.join("keys.toml"),
             &toml::to_string(&KeyFile::of(keys))?,
         )?;
-        fs::write(node_dir.join("config.toml"), toml::to_string(&config)?)?;
+        // A validator's configuration holds its evidence reporter's secret.
+        write_secret(&node_dir.join("config.toml"), &toml::to_string(&config)?)?;
         Ok(())
     };
     let config = |rpc_addr, p2p_addr, role, listen: &str, bootnodes: Vec<String>| ConfigFile {
@@ -256,6 +273,7 @@ fn write_devnet(
             listen: listen.to_string(),
             bootnodes,
         }),
+        evidence_reporter_key: None,
     };
     for (index, key) in (0..count).zip(&keys) {
         let listen = open_address(index, key)?;
@@ -266,13 +284,15 @@ fn write_devnet(
             .filter(|(other, _)| *other != index as usize)
             .map(|(_, address)| address.clone())
             .collect();
-        let settings = config(
+        let mut settings = config(
             port(index, 1)?,
             port(index, 0)?,
             Role::Validator,
             &listen,
             others,
         );
+        let reporter_secret = reporters[index as usize].to_bytes();
+        settings.evidence_reporter_key = Some(hex::encode_prefixed(reporter_secret));
         node(format!("node-{index}"), key, settings)?;
     }
     // A follower that no command starts: `vnt node --config follower/config.toml` joins
@@ -289,6 +309,21 @@ fn write_devnet(
     );
     node("follower".into(), &follower_keys, settings)?;
     Ok(())
+}
+
+/// Validator `index`'s evidence reporter key, derived from the devnet's seed like its
+/// other keys (UNSAFE in the same way).
+fn reporter_signer(seed: u64, index: u32) -> Result<PrivateKeySigner, String> {
+    let secret = keccak256(
+        [
+            b"VNT/devnet/evidence-reporter/".as_slice(),
+            &seed.to_be_bytes(),
+            &index.to_be_bytes(),
+        ]
+        .concat(),
+    );
+    PrivateKeySigner::from_bytes(&secret)
+        .map_err(|error| format!("validator {index}'s reporter key: {error}"))
 }
 
 /// Writes a file only its owner can read.

@@ -39,6 +39,7 @@ use vnt_chain::staking::seal::Sealer;
 use vnt_hubble::application::{Application, SharedLedger};
 use vnt_hubble::block::{MAX_BLOCK_BYTES, digest_of};
 use vnt_hubble::ledger::Ledger;
+use vnt_hubble::report::EvidenceReporter;
 use vnt_vortex::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
 
 /// simplex's vote, certificate and resolver channels, and the engine's block channel.
@@ -202,7 +203,12 @@ fn start_consensus(
         .takes_seals()
         .then(|| Sealer::new(&config.keys));
     let ledger = SharedLedger::new(Ledger::new(shared.clone(), sealer));
-    let app = Application::new(context.child("application"), ledger, block_sender);
+    let mut app = Application::new(context.child("application"), ledger, block_sender);
+    if let Some(signer) = config.evidence_reporter.clone() {
+        let reporter = EvidenceReporter::new(signer, own_identity.clone(), shared.clone());
+        tracing::info!(account = %reporter.account(), "reporting evidence of double votes");
+        app = app.with_evidence_reporter(Arc::new(reporter));
+    }
     let server = app.clone();
     let committer = app.clone();
     context
