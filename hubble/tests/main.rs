@@ -2,6 +2,8 @@
 
 mod block_codec;
 mod cluster;
+mod epochs_sim;
 mod ledger;
 mod ledger_sim;
+mod rewards_sim;
 mod slashing_sim;

@@ -44,6 +44,7 @@ use alloy_primitives::{Address, B256, U256};
 use commonware_codec::Decode;
 use std::collections::BTreeMap;
 use vnt_vortex::finality::{FinalityError, FinalizationCertificate, check_finalization};
+use vnt_vortex::scheme::ConsensusCommittee;
 
 /// The producer's share of the block reward, in basis points.
 pub const PRODUCER_SHARE_BPS: u16 = 2_000;
@@ -194,20 +195,24 @@ impl<'a> Claim<'a> {
             epoch,
             reason,
         })?;
-        let signers = self
-            .certificate
+        Ok(CertifiedBlock {
+            number,
+            hash: self.block(),
+            epoch,
+            signers: self.signers(&committee),
+        })
+    }
+
+    /// The members of `committee` its signer bitmap names, with their seats, in participant
+    /// order; meaningful once the certificate is checked against that committee.
+    pub fn signers(&self, committee: &ConsensusCommittee) -> Vec<Member> {
+        self.certificate
             .certificate
             .signers
             .iter()
             .filter_map(|participant| committee.member(participant))
             .map(|member| (Address::from(member.id), member.seats as u64))
-            .collect();
-        Ok(CertifiedBlock {
-            number,
-            hash: self.block(),
-            epoch,
-            signers,
-        })
+            .collect()
     }
 }
 
