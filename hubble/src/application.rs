@@ -26,7 +26,7 @@ use commonware_actor::Feedback;
 use commonware_codec::{Decode, Encode, Error as CodecError};
 use commonware_consensus::simplex::Plan;
 use commonware_consensus::simplex::types::{Activity, Context};
-use commonware_consensus::{Automaton, CertifiableAutomaton, Relay, Reporter, Viewable};
+use commonware_consensus::{Automaton, CertifiableAutomaton, Epochable, Relay, Reporter, Viewable};
 use commonware_cryptography::ed25519;
 use commonware_p2p::{Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Spawner};
@@ -173,6 +173,11 @@ where
         self
     }
 
+    /// The ledger this application serves.
+    pub fn ledger(&self) -> &SharedLedger {
+        &self.ledger
+    }
+
     /// The node's chain, pool and failure signal.
     fn shared(&self) -> Arc<Shared> {
         self.ledger.lock().shared().clone()
@@ -279,6 +284,7 @@ where
         let (answer, receiver) = oneshot::channel();
         let mut app = self.clone();
         let parent = hash_of(&context.parent.1);
+        let epoch = context.round.epoch().get();
         self.context.child("wait").spawn(move |_| async move {
             let mut last_request = None;
             while !answer.is_closed() {
@@ -291,7 +297,7 @@ where
                     app.context.sleep(RETRY).await;
                     continue;
                 }
-                let proposed = app.ledger.lock().propose(parent, app.now());
+                let proposed = app.ledger.lock().propose(parent, epoch, app.now());
                 match proposed {
                     Ok(Some(block)) => {
                         let _ = answer.send(digest_of(block.hash()));
@@ -319,6 +325,7 @@ where
         let parent = hash_of(&context.parent.1);
         let hash = hash_of(&payload);
         let leader = B256::from_slice(&context.leader.encode());
+        let epoch = context.round.epoch().get();
         self.context.child("wait").spawn(move |_| async move {
             let mut last_request = None;
             while !answer.is_closed() {
@@ -328,7 +335,7 @@ where
                     app.context.sleep(RETRY).await;
                     continue;
                 }
-                let readiness = app.ledger.lock().verify(parent, hash, leader);
+                let readiness = app.ledger.lock().verify(parent, hash, epoch, leader);
                 match readiness {
                     Ok(Readiness::Executed) => {
                         let _ = answer.send(true);
@@ -419,9 +426,10 @@ where
     fn report(&mut self, activity: Self::Activity) -> Feedback {
         if let Activity::Finalization(finalization) = &activity {
             let view = finalization.view().get();
+            let epoch = finalization.epoch().get();
             let hash = hash_of(&finalization.proposal.payload);
             let proof = encode_finalization(finalization);
-            if self.ledger.lock().note_finalized(view, hash, proof) {
+            if self.ledger.lock().note_finalized(epoch, view, hash, proof) {
                 self.wake_committer();
             }
         } else if let Some(evidence) = Evidence::from_activity(&activity) {

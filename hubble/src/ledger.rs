@@ -87,8 +87,8 @@ pub struct Ledger {
     /// Blocks known to be invalid, with their number and the reason, so they are not
     /// executed twice.
     invalid: BTreeMap<B256, (u64, String)>,
-    /// The highest finalized block reported by consensus, with its view.
-    finalized_goal: Option<(u64, B256)>,
+    /// The highest finalized block reported by consensus, with its round (epoch, view).
+    finalized_goal: Option<((u64, u64), B256)>,
     /// Finality proofs (encoded finalization certificates) of blocks not committed yet;
     /// stored beside each block as it is committed, for peers that sync from this node.
     proofs: BTreeMap<B256, Vec<u8>>,
@@ -186,7 +186,9 @@ impl Ledger {
             .senders
             .values()
             .filter(|(sender, _)| sender == peer)
-            .fold((0, 0), |(count, bytes), (_, held)| (count + 1, bytes + held));
+            .fold((0, 0), |(count, bytes), (_, held)| {
+                (count + 1, bytes + held)
+            });
         count < MAX_HEARD_PER_PEER && bytes + size <= MAX_HEARD_BYTES_PER_PEER
     }
 
@@ -340,8 +342,24 @@ impl Ledger {
         Ok(Readiness::Executed)
     }
 
-    /// Proposes a block on `parent` at unix time `now` from the pool's best transactions;
-    /// `None` while `parent` is not executed.
+    /// Blocks per consensus epoch ([`consensus_epoch_length`]).
+    pub fn epoch_length(&self) -> Option<u64> {
+        self.with_chain(consensus_epoch_length)
+    }
+
+    /// The heights consensus epoch `epoch` orders, if the chain has epochs.
+    pub fn epoch_heights(&self, epoch: u64) -> Option<std::ops::RangeInclusive<u64>> {
+        let length = self.epoch_length()?;
+        let first = epoch.saturating_mul(length).max(1);
+        Some(first..=epoch.saturating_add(1).saturating_mul(length) - 1)
+    }
+
+    /// Proposes a block on `parent` in consensus epoch `epoch` at unix time `now` from the
+    /// pool's best transactions; `None` while `parent` is not executed.
+    ///
+    /// On the epoch's last block the proposal is that block again: an epoch's engine orders
+    /// nothing past it, and proposing it again lets the engine finalize it even if its own
+    /// round ended without a finalization (the next epoch's engine starts from it).
     ///
     /// The pool orders by the head's state: on a pending parent, transactions its branch
     /// already included are offered again and the chain rejects them (their nonce is used),
@@ -349,8 +367,19 @@ impl Ledger {
     pub fn propose(
         &mut self,
         parent: B256,
+        epoch: u64,
         now: u64,
     ) -> Result<Option<LedgerBlock>, LedgerFailure> {
+        if let Some(heights) = self.epoch_heights(epoch)
+            && let Some(number) = self.with_header(&parent, |header| header.number)
+            && number >= *heights.end()
+        {
+            // Past the last block nothing is proposed (an engine never verifies a block
+            // there, so an honest parent is never there).
+            return Ok((number == *heights.end())
+                .then(|| self.block(&parent))
+                .flatten());
+        }
         let shared = self.shared.clone();
         let mut chain = shared.chain.write();
         if self.execute_through_locked(&mut chain, parent)? != Readiness::Executed {
@@ -385,17 +414,35 @@ impl Ledger {
         Ok(Some(block))
     }
 
-    /// Whether the block `hash`, proposed on `parent` by the round's `leader` (its identity
-    /// key), is valid; executes it if it is.
+    /// Whether the block `hash`, proposed on `parent` in consensus epoch `epoch` by the
+    /// round's `leader` (its identity key), is valid; executes it if it is.
     pub fn verify(
         &mut self,
         parent: B256,
         hash: B256,
+        epoch: u64,
         leader: B256,
     ) -> Result<Readiness, LedgerFailure> {
-        let Some(sealed_by) = self.with_header(&hash, seal_identity) else {
+        let Some((number, sealed_by)) =
+            self.with_header(&hash, |header| (header.number, seal_identity(header)))
+        else {
             return Ok(self.want(hash));
         };
+        if let Some(heights) = self.epoch_heights(epoch) {
+            if hash == parent && number == *heights.end() {
+                // The epoch's last block proposed again (see `propose`).
+                if self.is_final(&hash) {
+                    return Ok(Readiness::Executed);
+                }
+                return self.execute_through(hash);
+            }
+            if !heights.contains(&number) {
+                return Ok(Readiness::Invalid(format!(
+                    "block {hash} has number {number}, outside the heights {heights:?} of \
+                     consensus epoch {epoch}"
+                )));
+            }
+        }
         if let Some(proposer) = sealed_by.filter(|proposer| *proposer != leader) {
             // Only the leader may propose: were any registered validator's seal accepted,
             // a leader colluding with others could pick the randomness it likes best.
@@ -442,19 +489,21 @@ impl Ledger {
         }
     }
 
-    /// Notes that consensus finalized `hash` in `view`; returns whether it is news (a
-    /// higher view than any noted before), so the caller knows to wake the committer.
+    /// Notes that consensus finalized `hash` in the round (`epoch`, `view`); returns whether
+    /// it is news (a later round than any noted before), so the caller knows to wake the
+    /// committer.
     ///
     /// `proof` is the finalization certificate's encoding; it is stored beside the block.
-    pub fn note_finalized(&mut self, view: u64, hash: B256, proof: Vec<u8>) -> bool {
+    pub fn note_finalized(&mut self, epoch: u64, view: u64, hash: B256, proof: Vec<u8>) -> bool {
+        let round = (epoch, view);
         if self.is_final(&hash) {
             store_proof(&self.shared.chain.read(), hash, &proof);
         } else if self.proofs.len() < MAX_HELD_PROOFS {
             self.proofs.insert(hash, proof);
         }
-        let news = self.finalized_goal.is_none_or(|(seen, _)| view > seen);
+        let news = self.finalized_goal.is_none_or(|(seen, _)| round > seen);
         if news {
-            self.finalized_goal = Some((view, hash));
+            self.finalized_goal = Some((round, hash));
         }
         news
     }
@@ -508,6 +557,20 @@ fn store_proof(chain: &Chain, hash: B256, proof: &[u8]) {
     if let Err(error) = chain.store().put_finality_proof(&hash, proof) {
         tracing::warn!(%hash, %error, "cannot store a finality proof");
     }
+}
+
+/// Blocks per consensus epoch on a chain of validators (sealed blocks, staking epochs):
+/// each epoch has its own committee and engine (`crate::engine`). `None` where one engine
+/// runs for ever.
+pub fn consensus_epoch_length(chain: &Chain) -> Option<u64> {
+    let staking = chain.config().staking.as_ref()?;
+    chain.takes_seals().then_some(staking.epoch_length)
+}
+
+/// The consensus epoch whose engine finalizes block `height` on `chain` (0 on a chain
+/// without epochs).
+pub fn consensus_epoch_of(chain: &Chain, height: u64) -> u64 {
+    consensus_epoch_length(chain).map_or(0, |length| height / length)
 }
 
 /// The identity a header's seal names, if its `extra_data` holds a seal (the chain checks

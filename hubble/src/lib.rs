@@ -9,5 +9,6 @@
 
 pub mod application;
 pub mod block;
+pub mod engine;
 pub mod ledger;
 pub mod report;

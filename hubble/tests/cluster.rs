@@ -8,18 +8,15 @@
 //! disk survives. Network timing and loss follow the runtime's seed, so a seed replays exactly.
 
 use alloy_primitives::{Address, B256, U256};
-use commonware_consensus::simplex::config::{Config, Floor, ForwardPolicy, SkipBudget, SkipPolicy};
-use commonware_consensus::simplex::elector::RoundRobin;
+use commonware_consensus::simplex;
 use commonware_consensus::simplex::mocks::conflicter::{Config as ConflicterConfig, Conflicter};
-use commonware_consensus::simplex::{self};
-use commonware_consensus::types::{Epoch, ViewDelta};
+use commonware_cryptography::ed25519;
 use commonware_cryptography::keccak256::Keccak256;
-use commonware_cryptography::{Sha256, ed25519};
 use commonware_p2p::simulated::{self, Link, Network, Oracle};
-use commonware_parallel::Sequential;
+use commonware_p2p::utils::mux::Muxer;
 use commonware_runtime::buffer::paged::CacheRef;
 use commonware_runtime::{Clock, Handle, Quota, Runner, Spawner, Supervisor, deterministic};
-use commonware_utils::{NZDuration, NZU16, NZU32, NZUsize, probability};
+use commonware_utils::{NZU16, NZU32, NZUsize, probability};
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -27,12 +24,14 @@ use tempfile::TempDir;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::node::Shared;
 use vnt_chain::pool::PoolConfig;
+use vnt_chain::staking::hook::consensus_committee;
 use vnt_chain::staking::seal::Sealer;
-use vnt_chain::testing::{Transfer, signers};
+use vnt_chain::testing::{Transfer, signers, validator_genesis};
 use vnt_chain::tx::VerifiedTx;
 use vnt_chain::{Chain, ChainConfig, Genesis};
 use vnt_hubble::application::{Application, SharedLedger};
 use vnt_hubble::block::{MAX_BLOCK_BYTES, digest_of};
+use vnt_hubble::engine::{EngineSettings, EpochEngines};
 use vnt_hubble::ledger::Ledger;
 use vnt_vortex::keys::ValidatorKeys;
 use vnt_vortex::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
@@ -143,6 +142,38 @@ impl Cluster {
         Self::with_committee(context, link, genesis(), keys, committee).await
     }
 
+    /// As [`Cluster::new`] on a chain of validators: the seven devnet validators of
+    /// `key_seed` bonded at genesis with `stake` each (staking accounts from `account`),
+    /// blocks sealed, one consensus engine per staking epoch, the contract's committee of
+    /// epoch 0 voting first.
+    pub async fn staked(
+        context: deterministic::Context,
+        link: Link,
+        key_seed: u64,
+        account: impl Fn(usize) -> Address,
+        stake: U256,
+    ) -> Self {
+        let keys: Vec<ValidatorKeys> = (0..VALIDATORS as u32)
+            .map(|index| ValidatorKeys::devnet(key_seed, index))
+            .collect();
+        let genesis = validator_genesis(
+            keys.iter()
+                .enumerate()
+                .map(|(index, keys)| (keys, account(index), stake)),
+        );
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let chain = Chain::open(directory.path(), genesis.clone()).expect("the genesis opens");
+        let committee = consensus_committee(chain.state(), DEV_CHAIN_ID, 0)
+            .expect("genesis draws the committee of epoch 0");
+        let identities = committee.identities();
+        let mut ordered = keys;
+        ordered.sort_by_cached_key(|k| {
+            let identity = k.public().identity;
+            identities.iter().position(|member| *member == identity)
+        });
+        Self::with_committee(context, link, genesis, ordered, committee).await
+    }
+
     /// As [`Cluster::new`], with chains opened from `genesis` and `committee` voting in epoch
     /// zero (`keys` in its participant order).
     pub async fn with_committee(
@@ -223,14 +254,18 @@ impl Cluster {
     /// Starts validator `index` as commonware's byzantine `Conflicter`: it signs two
     /// conflicting votes for every vote it sees, and does nothing else (no chain, no blocks).
     pub async fn start_conflicter(&self, index: usize) -> Handle<()> {
-        let votes = self.channels(index).await.remove(0);
+        let (sender, receiver) = self.channels(index).await.remove(0);
+        let context = self
+            .context
+            .child("byzantine")
+            .with_attribute("index", index);
+        // Votes travel on their epoch's subchannel; the conflicter votes in epoch 0.
+        let (muxer, mut epochs) = Muxer::new(context.child("mux"), sender, receiver);
+        muxer.start();
+        let votes = epochs.register(0).await.expect("epoch 0's votes");
         let scheme = self.committee.signer(&self.keys[index]).expect("member");
-        let conflicter: Conflicter<_, _, Keccak256> = Conflicter::new(
-            self.context
-                .child("byzantine")
-                .with_attribute("index", index),
-            ConflicterConfig { scheme },
-        );
+        let conflicter: Conflicter<_, _, Keccak256> =
+            Conflicter::new(context, ConflicterConfig { scheme });
         conflicter.start(votes)
     }
 
@@ -272,39 +307,27 @@ impl Cluster {
         let commit = context
             .child("commit")
             .spawn(move |_| committer.commit_finalized());
-        let config = Config {
-            scheme: self.committee.signer(&self.keys[index]).expect("member"),
-            elector: RoundRobin::<Sha256>::default(),
-            blocker: self.oracle.control(self.identity(index)),
-            automaton: app.clone(),
-            relay: app.clone(),
-            reporter: app.clone(),
-            track_historical_votes: true,
-            strategy: Sequential,
-            partition: format!("hubble-{index}"),
-            mailbox_size: NZUsize!(1024),
-            epoch: Epoch::zero(),
-            floor: Floor::Genesis(self.genesis_digest),
-            replay_buffer: NZUsize!(1024 * 1024),
-            write_buffer: NZUsize!(1024 * 1024),
-            page_cache: CacheRef::new(NZU16!(1024), NZUsize!(10)),
-            leader_timeout: Duration::from_secs(1),
-            certification_timeout: Duration::from_secs(2),
-            timeout_retry: Duration::from_secs(5),
-            view_retention: ViewDelta::new(10),
-            skip: SkipPolicy::Enabled {
-                timeout: Duration::from_secs(10),
-                budget: SkipBudget::Participants,
+        let engines = EpochEngines {
+            context: context.child("epochs"),
+            settings: EngineSettings {
+                leader_timeout: Duration::from_secs(1),
+                certification_timeout: Duration::from_secs(2),
+                timeout_retry: Duration::from_secs(5),
+                skip_timeout: Duration::from_secs(10),
+                page_cache: CacheRef::new(NZU16!(1024), NZUsize!(10)),
+                partition: format!("hubble-{index}"),
             },
-            fetch_timeout: NZDuration!(Duration::from_secs(1)),
-            fetch_retry_delay: Duration::from_millis(100),
-            forward: ForwardPolicy::Disabled,
+            app: app.clone(),
+            keys: self.keys[index].clone(),
+            blocker: self.oracle.control(self.identity(index)),
+            first_committee: self.committee.clone(),
+            genesis: self.genesis_digest,
         };
-        let engine = simplex::Engine::new(context.child("engine"), config).start(
-            votes,
-            certificates,
-            resolver,
-        );
+        let engine = context.child("engines").spawn(move |context| {
+            engines
+                .with_context(context)
+                .run(votes, certificates, resolver)
+        });
         self.running[index] = Some(Running {
             ledger,
             application: app,

@@ -51,7 +51,7 @@ fn three_blocks() -> Vec<LedgerBlock> {
     let mut blocks = Vec::new();
     for second in 1..=3 {
         let block = proposer
-            .propose(parent, second)
+            .propose(parent, 0, second)
             .unwrap()
             .expect("parent executed");
         parent = block.hash();
@@ -67,21 +67,21 @@ fn a_block_waits_for_its_missing_parent_then_verifies() {
     let (first, second) = (&blocks[0], &blocks[1]);
     assert_eq!(
         ledger
-            .verify(first.hash(), second.hash(), UNSEALED)
+            .verify(first.hash(), second.hash(), 0, UNSEALED)
             .unwrap(),
         Readiness::Missing(second.hash())
     );
     ledger.hear(second.clone());
     assert_eq!(
         ledger
-            .verify(first.hash(), second.hash(), UNSEALED)
+            .verify(first.hash(), second.hash(), 0, UNSEALED)
             .unwrap(),
         Readiness::Missing(first.hash())
     );
     ledger.hear(first.clone());
     assert_eq!(
         ledger
-            .verify(first.hash(), second.hash(), UNSEALED)
+            .verify(first.hash(), second.hash(), 0, UNSEALED)
             .unwrap(),
         Readiness::Executed
     );
@@ -95,7 +95,9 @@ fn a_block_on_another_parent_than_proposed_is_refused() {
     ledger.hear(blocks[0].clone());
     ledger.hear(blocks[1].clone());
     // Block 2 extends block 1, but consensus says it was proposed on genesis.
-    let verdict = ledger.verify(genesis, blocks[1].hash(), UNSEALED).unwrap();
+    let verdict = ledger
+        .verify(genesis, blocks[1].hash(), 0, UNSEALED)
+        .unwrap();
     assert!(matches!(verdict, Readiness::Invalid(ref why) if why.contains("does not extend")));
 }
 
@@ -108,7 +110,7 @@ fn a_tampered_block_is_invalid_for_good() {
     forged.header.state_root = B256::repeat_byte(1);
     let forged = LedgerBlock::new(forged);
     ledger.hear(forged.clone());
-    let verdict = ledger.verify(genesis, forged.hash(), UNSEALED).unwrap();
+    let verdict = ledger.verify(genesis, forged.hash(), 0, UNSEALED).unwrap();
     assert!(
         matches!(verdict, Readiness::Invalid(ref why) if why.contains("state")),
         "{verdict:?}"
@@ -120,7 +122,7 @@ fn a_finalization_that_skips_heights_commits_the_ancestors_first() {
     let blocks = three_blocks();
     let (mut ledger, _dir) = ledger(2);
     let last = blocks[2].hash();
-    ledger.note_finalized(9, last, b"proof of the third".to_vec());
+    ledger.note_finalized(0, 9, last, b"proof of the third".to_vec());
     assert_eq!(ledger.advance().unwrap(), Some(last));
     ledger.hear(blocks[2].clone());
     ledger.hear(blocks[0].clone());
@@ -142,7 +144,7 @@ fn a_finalization_that_skips_heights_commits_the_ancestors_first() {
     );
     assert_eq!(proof(&ledger, blocks[1].hash()), None);
     // Reported again (as after a restart): nothing to do but keep the newer proof.
-    ledger.note_finalized(9, last, b"proof again".to_vec());
+    ledger.note_finalized(0, 9, last, b"proof again".to_vec());
     assert_eq!(ledger.advance().unwrap(), None);
     assert_eq!(proof(&ledger, last).as_deref(), Some(&b"proof again"[..]));
 }
@@ -152,7 +154,7 @@ fn a_block_stamped_ahead_of_the_clock_waits() {
     let (mut proposer, _dir) = ledger(1);
     let genesis = head_hash(&proposer);
     let block = proposer
-        .propose(genesis, 1_000)
+        .propose(genesis, 0, 1_000)
         .unwrap()
         .expect("genesis is executed");
     assert_eq!(block.block().header.timestamp, 1_000);
@@ -163,7 +165,7 @@ fn a_block_stamped_ahead_of_the_clock_waits() {
     assert!(ledger.is_stamped_ahead(&block.hash(), 1_000 - drift - 1));
     assert!(!ledger.is_stamped_ahead(&block.hash(), 1_000 - drift));
     assert_eq!(
-        ledger.verify(genesis, block.hash(), UNSEALED).unwrap(),
+        ledger.verify(genesis, block.hash(), 0, UNSEALED).unwrap(),
         Readiness::Executed
     );
 }
@@ -178,14 +180,14 @@ fn proposals_take_pooled_transactions_and_a_commit_prunes_and_announces() {
     let mut announced = ledger.shared().new_blocks.subscribe();
     let genesis = head_hash(&ledger);
     let block = ledger
-        .propose(genesis, 1)
+        .propose(genesis, 0, 1)
         .unwrap()
         .expect("genesis is executed");
     assert_eq!(block.block().body.transactions.len(), 1);
     // Pending is not final: the pool keeps the transaction until the block commits.
     assert_eq!(ledger.shared().pool.lock().len(), 1);
     assert!(ledger.held_bytes() > 0, "the proposal is held for peers");
-    ledger.note_finalized(1, block.hash(), Vec::new());
+    ledger.note_finalized(0, 1, block.hash(), Vec::new());
     assert_eq!(ledger.advance().unwrap(), None);
     assert!(ledger.shared().pool.lock().is_empty());
     assert_eq!(ledger.held_bytes(), 0, "a final block is no longer held");
@@ -202,7 +204,7 @@ fn a_finalized_block_that_cannot_execute_is_an_error_not_a_panic() {
     forged.header.state_root = B256::repeat_byte(1);
     let forged = LedgerBlock::new(forged);
     ledger.hear(forged.clone());
-    ledger.note_finalized(1, forged.hash(), Vec::new());
+    ledger.note_finalized(0, 1, forged.hash(), Vec::new());
     let failure = ledger.advance().expect_err("the block is invalid");
     assert!(failure.to_string().contains("cannot execute"), "{failure}");
     assert_eq!(ledger.with_chain(|chain| chain.head().number), 0);
@@ -223,13 +225,13 @@ fn a_block_consensus_waits_for_finds_room_in_a_store_full_of_junk() {
     ledger.hear(blocks[0].clone());
     let first = blocks[0].hash();
     assert_eq!(
-        ledger.verify(genesis, first, UNSEALED).unwrap(),
+        ledger.verify(genesis, first, 0, UNSEALED).unwrap(),
         Readiness::Missing(first)
     );
     // ...but once consensus waits for it (the verification above), junk makes way.
     ledger.hear(blocks[0].clone());
     assert_eq!(
-        ledger.verify(genesis, first, UNSEALED).unwrap(),
+        ledger.verify(genesis, first, 0, UNSEALED).unwrap(),
         Readiness::Executed
     );
 }
@@ -256,13 +258,15 @@ fn one_peer_holds_at_most_its_quota_and_others_blocks_still_find_room() {
     // ...while another peer's block is kept, and verifies.
     ledger.hear_from(blocks[0].clone(), honest);
     assert_eq!(
-        ledger.verify(genesis, blocks[0].hash(), UNSEALED).unwrap(),
+        ledger
+            .verify(genesis, blocks[0].hash(), 0, UNSEALED)
+            .unwrap(),
         Readiness::Executed
     );
     // A block consensus waits for is kept even from a peer over its quota.
     let waited = junk(MAX_HEARD_PER_PEER as u64 + 1);
     assert_eq!(
-        ledger.verify(genesis, waited.hash(), UNSEALED).unwrap(),
+        ledger.verify(genesis, waited.hash(), 0, UNSEALED).unwrap(),
         Readiness::Missing(waited.hash())
     );
     ledger.hear_from(waited.clone(), junk_sender);
@@ -290,14 +294,14 @@ fn a_block_sealed_by_anyone_but_the_rounds_leader_is_refused() {
     let (mut verifier, _v) = open(None);
     let genesis_hash = head_hash(&proposer);
     let block = proposer
-        .propose(genesis_hash, 1)
+        .propose(genesis_hash, 0, 1)
         .unwrap()
         .expect("genesis is executed");
     verifier.hear(block.clone());
 
     let identity = |index: usize| Sealer::new(&keys[index]).identity();
     match verifier
-        .verify(genesis_hash, block.hash(), identity(2))
+        .verify(genesis_hash, block.hash(), 0, identity(2))
         .unwrap()
     {
         Readiness::Invalid(reason) => assert!(
@@ -311,7 +315,7 @@ fn a_block_sealed_by_anyone_but_the_rounds_leader_is_refused() {
     }
     assert_eq!(
         verifier
-            .verify(genesis_hash, block.hash(), identity(1))
+            .verify(genesis_hash, block.hash(), 0, identity(1))
             .unwrap(),
         Readiness::Executed
     );

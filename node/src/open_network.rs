@@ -11,14 +11,17 @@ use alloy_consensus::Transaction;
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{B256, U256};
 use commonware_codec::{Decode, Encode};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use vnt_chain::ChainConfig;
 use vnt_chain::chain::ImportError;
 use vnt_chain::node::Shared;
+use vnt_chain::staking::hook::consensus_committee;
 use vnt_chain::tx::verify_raw;
 use vnt_hubble::block::{LedgerBlock, MAX_BLOCK_BYTES};
+use vnt_hubble::ledger::consensus_epoch_of;
 use vnt_net::follow::{BlockImporter, FollowOptions, catch_up};
 use vnt_net::{GossipValidator, NetConfig, NetEvent, NetHandle, Network, Verdict};
 use vnt_vortex::finality::check_finalization;
@@ -229,7 +232,11 @@ pub async fn catch_up_before_voting(
     committee: &ConsensusCommittee,
 ) -> u64 {
     let deadline = tokio::time::Instant::now() + PEERS_BEFORE_VOTING;
-    while network.connected_peers().await.is_ok_and(|peers| peers.is_empty()) {
+    while network
+        .connected_peers()
+        .await
+        .is_ok_and(|peers| peers.is_empty())
+    {
         if tokio::time::Instant::now() >= deadline {
             tracing::info!("no open-network peer yet; joining consensus as the chain is");
             return 0;
@@ -306,6 +313,23 @@ impl<'a> Follower<'a> {
     }
 }
 
+impl Follower<'_> {
+    /// The committee whose certificate finalizes block `height`: the first one in epoch 0,
+    /// the staking contract's serving committee after (read from this node's chain, which
+    /// holds each committee two epochs ahead).
+    fn committee_for(&self, height: u64) -> Result<Cow<'_, ConsensusCommittee>, String> {
+        let chain = self.shared.chain.read();
+        let epoch = consensus_epoch_of(&chain, height);
+        if epoch == self.committee.epoch() {
+            return Ok(Cow::Borrowed(self.committee));
+        }
+        let chain_id = chain.config().chain_id;
+        consensus_committee(chain.state(), chain_id, epoch)
+            .map(Cow::Owned)
+            .map_err(|reason| format!("block {height}: no committee of epoch {epoch}: {reason}"))
+    }
+}
+
 impl BlockImporter for Follower<'_> {
     fn next_height(&self) -> u64 {
         self.shared.chain.read().head().number + 1 + self.unproven.len() as u64
@@ -337,7 +361,8 @@ impl BlockImporter for Follower<'_> {
             self.unproven.push(served.block);
             return Ok(());
         };
-        let finalized = check_finalization(&proof, self.committee)
+        let committee = self.committee_for(height)?;
+        let finalized = check_finalization(&proof, &committee)
             .map_err(|error| format!("block {height}: {error}"))?;
         if finalized.digest.0 != served.block.hash().0 {
             return Err(format!(

@@ -12,21 +12,16 @@
 use crate::config::{Role, ValidatorConfig};
 use crate::open_network;
 use commonware_codec::Encode;
-use commonware_consensus::simplex::config::{
-    Config as SimplexConfig, Floor, ForwardPolicy, SkipBudget, SkipPolicy,
-};
-use commonware_consensus::simplex::{self, elector::RoundRobin};
-use commonware_consensus::types::{Epoch, ViewDelta};
-use commonware_cryptography::{ChaCha20Poly1305, Sha256, ed25519};
+use commonware_consensus::simplex;
+use commonware_cryptography::{ChaCha20Poly1305, ed25519};
 use commonware_p2p::authenticated::lookup;
 use commonware_p2p::{Address as PeerAddress, AddressableManager};
-use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
 use commonware_runtime::{Quota, Runner, Spawner, Supervisor, tokio as cw_tokio};
 use commonware_stream::cups::{self, Cups};
 use commonware_stream::sake::{self, Sake};
 use commonware_utils::ordered::Map;
-use commonware_utils::{NZDuration, NZU16, NZU32, NZUsize};
+use commonware_utils::{NZU16, NZU32, NZUsize};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -38,6 +33,7 @@ use vnt_chain::staking::hook::consensus_committee;
 use vnt_chain::staking::seal::Sealer;
 use vnt_hubble::application::{Application, SharedLedger};
 use vnt_hubble::block::{MAX_BLOCK_BYTES, digest_of};
+use vnt_hubble::engine::{EngineSettings, EpochEngines};
 use vnt_hubble::ledger::Ledger;
 use vnt_hubble::report::EvidenceReporter;
 use vnt_vortex::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
@@ -217,43 +213,28 @@ fn start_consensus(
     context
         .child("commit")
         .spawn(move |_| committer.commit_finalized());
-    let scheme = committee
-        .signer(&config.keys)
-        .ok_or("this node's BLS key is not in the committee")?;
-    let engine = simplex::Engine::new(
-        context.child("engine"),
-        SimplexConfig {
-            scheme,
-            elector: RoundRobin::<Sha256>::default(),
-            blocker: oracle,
-            automaton: app.clone(),
-            relay: app.clone(),
-            reporter: app,
-            // Conflicting votes are evidence for slashing; keep them to report them.
-            track_historical_votes: true,
-            strategy: Sequential,
-            partition: "hubble-epoch-0".into(),
-            mailbox_size: NZUsize!(1024),
-            epoch: Epoch::zero(),
-            floor: Floor::Genesis(genesis_digest),
-            replay_buffer: NZUsize!(1024 * 1024),
-            write_buffer: NZUsize!(1024 * 1024),
-            page_cache: CacheRef::new(NZU16!(16_384), NZUsize!(1_000)),
+    let engines = EpochEngines {
+        context: context.child("epochs"),
+        settings: EngineSettings {
             leader_timeout: LEADER_TIMEOUT,
             certification_timeout: CERTIFICATION_TIMEOUT,
             timeout_retry: TIMEOUT_RETRY,
-            view_retention: ViewDelta::new(10),
-            skip: SkipPolicy::Enabled {
-                timeout: SKIP_TIMEOUT,
-                budget: SkipBudget::Participants,
-            },
-            fetch_timeout: NZDuration!(Duration::from_secs(1)),
-            fetch_retry_delay: Duration::from_millis(100),
-            forward: ForwardPolicy::Disabled,
+            skip_timeout: SKIP_TIMEOUT,
+            page_cache: CacheRef::new(NZU16!(16_384), NZUsize!(1_000)),
+            partition: "hubble".into(),
         },
-    );
+        app,
+        keys: config.keys.clone(),
+        blocker: oracle,
+        first_committee: committee.clone(),
+        genesis: genesis_digest,
+    };
     network.start();
-    engine.start(votes, certificates, resolver);
+    context.child("epochs").spawn(move |context| {
+        engines
+            .with_context(context)
+            .run(votes, certificates, resolver)
+    });
     Ok(())
 }
 

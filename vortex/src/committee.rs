@@ -89,6 +89,7 @@ pub struct VrfProof {
 }
 
 /// A validator's VRF key pair (sr25519).
+#[derive(Clone)]
 pub struct VrfKeypair(Keypair);
 
 impl VrfKeypair {

@@ -221,6 +221,7 @@ pub struct ValidatorPublicKeys {
 }
 
 /// A validator's secret keys.
+#[derive(Clone)]
 pub struct ValidatorKeys {
     identity: ed25519::PrivateKey,
     bls: Private,

@@ -24,10 +24,14 @@
 //!
 //! `vnt_vortex::committee::elect(seed, epoch, candidates, committeeSize)` over the bonded
 //! candidates that were never jailed, stakes as the contract holds them when the draw runs.
-//! A stored committee is what evidence of its epoch is checked against, jailed members
-//! included: the signer indices of its votes refer to it. The `committee(epoch)` view is the
-//! *effective* committee: for an epoch after the one a member was jailed in, that member is
-//! left out ([`effective_committee`]).
+//! The committee that serves an epoch — runs its consensus engine, and so signs its votes
+//! and certificates — is the *effective* one: the stored draw without the members jailed in
+//! an earlier epoch ([`effective_committee`]; the `committee(epoch)` view). Jailing takes
+//! effect at the next epoch boundary, and it is stable: a member jailed during epoch `e`
+//! gets `jailedIn = e`, so no later report changes the committee of `e` or of any epoch
+//! before it, and every node reads the same committee whenever it reads it. Evidence and
+//! finality certificates of an epoch are checked against that same committee, whose member
+//! indices their signer bitmaps refer to.
 //!
 //! Everything here is recomputable from headers and staking state alone; a test does so.
 
@@ -228,15 +232,16 @@ pub fn unknown_epoch(epoch: u64) -> Stop {
     ))
 }
 
-/// The consensus committee of `epoch` on `chain_id` as stored (jailed members included:
-/// evidence's signer indices refer to it), with each member's registered keys.
+/// The committee that runs consensus in `epoch` on `chain_id`: the serving committee
+/// ([`effective_committee`]), with each member's registered keys. Consensus votes,
+/// certificates and evidence of `epoch` all refer to its members by their index in it.
 pub fn consensus_committee(
     s: &mut impl Slots,
     chain_id: u64,
     epoch: u64,
 ) -> Step<ConsensusCommittee> {
-    let stored = stored_committee(s, epoch)?.ok_or_else(|| unknown_epoch(epoch))?;
-    committee_of(s, chain_id, epoch, stored)
+    let serving = effective_committee(s, epoch)?.ok_or_else(|| unknown_epoch(epoch))?;
+    committee_of(s, chain_id, epoch, serving)
 }
 
 /// The consensus committee of `stored` members of `epoch`, keys read from their

@@ -5,7 +5,8 @@
 //! committee, when the window for that epoch has closed (`evidenceWindow` blocks after its
 //! last block), and when the offender was already punished for that epoch: one slash per
 //! offender and epoch, whatever the number of faults in it. The committee the votes are
-//! checked against is the one stored for their epoch, jailed members included.
+//! checked against is the one that served their epoch and signed them
+//! ([`epochs::effective_committee`]).
 //!
 //! On success `slashShareBps` of the offender's bonded stake and of each of its unbonding
 //! entries is taken; `reporterShareBps` of that goes to `msg.sender` and the rest is burned
@@ -54,10 +55,10 @@ pub(super) fn report<CTX: FrameContext>(frame: &mut Frame<'_, CTX>, bytes: &[u8]
         }
     }
     let chain_id = frame.chain_id();
-    let stored =
-        epochs::stored_committee(frame, epoch)?.ok_or_else(|| epochs::unknown_epoch(epoch))?;
-    frame.charge(gas::MEMBER_KEYS.saturating_mul(stored.len() as u64))?;
-    let committee = epochs::committee_of(frame, chain_id, epoch, stored)?;
+    let serving =
+        epochs::effective_committee(frame, epoch)?.ok_or_else(|| epochs::unknown_epoch(epoch))?;
+    frame.charge(gas::MEMBER_KEYS.saturating_mul(serving.len() as u64))?;
+    let committee = epochs::committee_of(frame, chain_id, epoch, serving)?;
     frame.charge(gas::EVIDENCE_CHECK)?;
     let offence = evidence
         .check(&committee)
