@@ -8,6 +8,7 @@
 //! disk survives. Network timing and loss follow the runtime's seed, so a seed replays exactly.
 
 use alloy_primitives::{Address, B256, U256};
+use alloy_signer_local::PrivateKeySigner;
 use commonware_consensus::simplex;
 use commonware_consensus::simplex::mocks::conflicter::{Config as ConflicterConfig, Conflicter};
 use commonware_cryptography::ed25519;
@@ -26,13 +27,14 @@ use vnt_chain::node::Shared;
 use vnt_chain::pool::PoolConfig;
 use vnt_chain::staking::hook::consensus_committee;
 use vnt_chain::staking::seal::Sealer;
-use vnt_chain::testing::{Transfer, signers, validator_genesis};
+use vnt_chain::testing::{Transfer, signers};
 use vnt_chain::tx::VerifiedTx;
 use vnt_chain::{Chain, ChainConfig, Genesis};
 use vnt_hubble::application::{Application, SharedLedger};
 use vnt_hubble::block::{MAX_BLOCK_BYTES, digest_of};
 use vnt_hubble::engine::{EngineSettings, EpochEngines};
 use vnt_hubble::ledger::Ledger;
+use vnt_hubble::report::EvidenceReporter;
 use vnt_vortex::keys::ValidatorKeys;
 use vnt_vortex::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
 
@@ -129,6 +131,8 @@ pub struct Cluster {
     genesis: Genesis,
     directories: Vec<TempDir>,
     running: Vec<Option<Running>>,
+    /// The key each validator reports evidence with, if it does.
+    reporters: Vec<Option<PrivateKeySigner>>,
     /// The floor every engine starts from: the genesis block's hash.
     genesis_digest: BlockDigest,
 }
@@ -142,25 +146,15 @@ impl Cluster {
         Self::with_committee(context, link, genesis(), keys, committee).await
     }
 
-    /// As [`Cluster::new`] on a chain of validators: the seven devnet validators of
-    /// `key_seed` bonded at genesis with `stake` each (staking accounts from `account`),
-    /// blocks sealed, one consensus engine per staking epoch, the contract's committee of
-    /// epoch 0 voting first.
+    /// As [`Cluster::new`] on a chain of validators opened from `genesis`, which bonds the
+    /// validators holding `keys` (blocks sealed, one consensus engine per staking epoch):
+    /// the contract's committee of epoch 0 votes first.
     pub async fn staked(
         context: deterministic::Context,
         link: Link,
-        key_seed: u64,
-        account: impl Fn(usize) -> Address,
-        stake: U256,
+        genesis: Genesis,
+        keys: Vec<ValidatorKeys>,
     ) -> Self {
-        let keys: Vec<ValidatorKeys> = (0..VALIDATORS as u32)
-            .map(|index| ValidatorKeys::devnet(key_seed, index))
-            .collect();
-        let genesis = validator_genesis(
-            keys.iter()
-                .enumerate()
-                .map(|(index, keys)| (keys, account(index), stake)),
-        );
         let directory = tempfile::tempdir().expect("a temporary directory");
         let chain = Chain::open(directory.path(), genesis.clone()).expect("the genesis opens");
         let committee = consensus_committee(chain.state(), DEV_CHAIN_ID, 0)
@@ -172,6 +166,11 @@ impl Cluster {
             identities.iter().position(|member| *member == identity)
         });
         Self::with_committee(context, link, genesis, ordered, committee).await
+    }
+
+    /// The committee of epoch 0; validator `i` is its participant `i`.
+    pub fn first_committee(&self) -> &ConsensusCommittee {
+        &self.committee
     }
 
     /// As [`Cluster::new`], with chains opened from `genesis` and `committee` voting in epoch
@@ -210,6 +209,7 @@ impl Cluster {
             genesis,
             directories: (0..VALIDATORS).map(|_| chain_directory()).collect(),
             running: (0..VALIDATORS).map(|_| None).collect(),
+            reporters: (0..VALIDATORS).map(|_| None).collect(),
             genesis_digest: digest_of(genesis_hash),
         };
         cluster.link(|_, _| true, &link).await;
@@ -251,6 +251,12 @@ impl Cluster {
         channels
     }
 
+    /// From its next start, validator `index` reports the evidence it sees on chain,
+    /// signing and paying with `signer`.
+    pub fn report_evidence_with(&mut self, index: usize, signer: PrivateKeySigner) {
+        self.reporters[index] = Some(signer);
+    }
+
     /// Starts validator `index` as commonware's byzantine `Conflicter`: it signs two
     /// conflicting votes for every vote it sees, and does nothing else (no chain, no blocks).
     pub async fn start_conflicter(&self, index: usize) -> Handle<()> {
@@ -285,7 +291,7 @@ impl Cluster {
         }
         let takes_seals = shared.chain.read().takes_seals();
         let sealer = takes_seals.then(|| Sealer::new(&self.keys[index]));
-        let ledger = SharedLedger::new(Ledger::new(shared, sealer));
+        let ledger = SharedLedger::new(Ledger::new(shared.clone(), sealer));
 
         let mut channels = self.channels(index).await;
         let (block_sender, block_receiver) = channels.pop().unwrap();
@@ -297,8 +303,13 @@ impl Cluster {
             .context
             .child("validator")
             .with_attribute("index", index);
-        let app: ValidatorApp =
+        let mut app: ValidatorApp =
             Application::new(context.child("application"), ledger.clone(), block_sender);
+        if let Some(signer) = self.reporters[index].clone() {
+            let identity = self.keys[index].public().identity;
+            let reporter = EvidenceReporter::new(signer, identity, shared);
+            app = app.with_evidence_reporter(Arc::new(reporter));
+        }
         let server = app.clone();
         let committer = app.clone();
         let serve = context
@@ -383,14 +394,6 @@ impl Cluster {
         self.running[index]
             .as_ref()
             .map_or_else(Vec::new, |running| running.application.evidence())
-    }
-
-    /// Admits `tx` to running validator `index`'s pool (it offers it when it leads); `Err`
-    /// is the pool's reason for refusing it.
-    pub fn submit(&self, index: usize, tx: VerifiedTx) -> Result<B256, String> {
-        let running = self.running[index].as_ref().expect("validator is running");
-        let shared = running.ledger.lock().shared().clone();
-        shared.submit(tx).map_err(|error| error.to_string())
     }
 
     /// Validator `index`'s finalized height.

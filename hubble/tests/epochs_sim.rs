@@ -10,9 +10,11 @@ use std::time::Duration;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::staking::StakingConfig;
 use vnt_chain::staking::hook::consensus_committee;
+use vnt_chain::testing::validator_genesis;
 use vnt_chain::token::vnt;
 use vnt_hubble::ledger::consensus_epoch_of;
 use vnt_vortex::finality::check_finalization;
+use vnt_vortex::keys::ValidatorKeys;
 
 /// Simulated time any one phase may take before the scenario fails.
 const PHASE_LIMIT: Duration = Duration::from_secs(120);
@@ -24,7 +26,15 @@ fn each_epoch_runs_its_own_committee_and_a_restarted_validator_follows_across_th
     run_seeded(11, |context| async move {
         let length = StakingConfig::dev().epoch_length;
         let account = |index: usize| Address::with_last_byte(0xC0 + index as u8);
-        let mut cluster = Cluster::staked(context, lossy_link(), 7, account, vnt(10_000)).await;
+        let keys: Vec<ValidatorKeys> = (0..VALIDATORS as u32)
+            .map(|index| ValidatorKeys::devnet(7, index))
+            .collect();
+        let genesis = validator_genesis(
+            keys.iter()
+                .enumerate()
+                .map(|(index, keys)| (keys, account(index), vnt(10_000))),
+        );
+        let mut cluster = Cluster::staked(context, lossy_link(), genesis, keys).await;
         let all = everyone();
         for index in 0..VALIDATORS {
             cluster.start(index).await;

@@ -17,7 +17,6 @@ use vnt_chain::token::vnt;
 use vnt_chain::{Chain, Genesis};
 use vnt_vortex::finality::check_finalization;
 use vnt_vortex::keys::ValidatorKeys;
-use vnt_vortex::scheme::ConsensusCommittee;
 
 /// Seed of the validators' devnet keys (the slashing simulation's).
 const KEY_SEED: u64 = 7;
@@ -33,20 +32,6 @@ fn rewarding_genesis(keys: &[ValidatorKeys]) -> Genesis {
     staking.block_reward = vnt(1);
     genesis.enable_staking(staking);
     genesis
-}
-
-/// The committee of epoch 0 as genesis stores it, with `keys` in its participant order.
-fn committee_of(
-    genesis: &Genesis,
-    keys: Vec<ValidatorKeys>,
-) -> (Vec<ValidatorKeys>, ConsensusCommittee) {
-    let directory = tempfile::tempdir().expect("a temporary directory");
-    let chain = Chain::open(directory.path(), genesis.clone()).expect("the genesis opens");
-    let committee = hook::consensus_committee(chain.state(), DEV_CHAIN_ID, 0).expect("epoch 0");
-    let identities = committee.identities();
-    let mut ordered = keys;
-    ordered.sort_by_cached_key(|k| identities.iter().position(|m| *m == k.public().identity));
-    (ordered, committee)
 }
 
 fn balance(chain: &Chain, account: Address) -> U256 {
@@ -100,14 +85,13 @@ fn committee_members_are_paid_exactly_what_the_finalized_certificates_say() {
             .collect();
         let genesis = rewarding_genesis(&keys);
         let staked = genesis.config.staking.as_ref().unwrap().genesis_bonded();
-        let (keys, committee) = committee_of(&genesis, keys);
-        let members: Vec<Address> = committee
+        let mut cluster = Cluster::staked(context, lossy_link(), genesis, keys).await;
+        let members: Vec<Address> = cluster
+            .first_committee()
             .members()
             .iter()
             .map(|m| Address::from(m.id))
             .collect();
-        let mut cluster =
-            Cluster::with_committee(context, lossy_link(), genesis, keys, committee).await;
         let everyone: Vec<usize> = (0..VALIDATORS).collect();
         for &index in &everyone {
             cluster.start(index).await;

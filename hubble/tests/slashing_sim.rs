@@ -1,33 +1,37 @@
 //! A double voter caught and punished end to end (issue 7): seven validators bonded in the
 //! staking contract at genesis vote as the contract's committee of epoch 0, one of them as
-//! commonware's byzantine `Conflicter`. An honest validator's reporter hands it the evidence;
-//! it reports it in a `reportEvidence` transaction through its own pool, and once that is
-//! final everywhere the chain's state shows the slash, the reporter's reward, and the
-//! offender gone from the committees after the next epoch boundary.
+//! commonware's byzantine `Conflicter`. Every honest validator runs an evidence reporter
+//! (`vnt_hubble::report`) with an account funded at genesis; no test code signs anything.
+//! Once a report is final everywhere, the chain's state shows the slash, the reward of the
+//! reporter whose transaction landed, and the offender gone from the committees after the
+//! next epoch boundary. Reports are not coordinated: reporters that sent theirs before the
+//! slash was final see them revert, and exactly one succeeds.
 
 use crate::cluster::{Cluster, VALIDATORS, lossy_link, run_seeded};
 use alloy_consensus::Transaction;
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use commonware_consensus::types::Epoch;
 use commonware_runtime::Clock;
 use std::time::Duration;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::execution::{CallOutcome, CallRequest, call};
-use vnt_chain::genesis::dev_signers;
+use vnt_chain::genesis::GenesisAccount;
 use vnt_chain::staking::abi::IStaking;
-use vnt_chain::staking::{STAKING, StakingConfig, hook};
-use vnt_chain::testing::{Transfer, validator_genesis};
+use vnt_chain::staking::hook::consensus_committee;
+use vnt_chain::staking::{STAKING, StakingConfig};
+use vnt_chain::testing::validator_genesis;
 use vnt_chain::token::vnt;
-use vnt_chain::{Chain, ChainConfig, Genesis};
+use vnt_chain::{Chain, Genesis};
 use vnt_vortex::evidence::{Evidence, Fault};
+use vnt_vortex::finality::check_finalization;
 use vnt_vortex::keys::ValidatorKeys;
 
 /// The validator that double-votes.
 const OFFENDER: usize = 2;
-/// The dev account the reporting validator pays gas from and is paid to (one no validator's
-/// pre-signed transfers use, so its balance moves only by the report).
-const REPORTER_ACCOUNT: usize = VALIDATORS;
+/// What each reporter account holds at genesis.
+const REPORTER_FUNDS_VNT: u64 = 100;
 /// Seed of the validators' devnet keys.
 const KEY_SEED: u64 = 7;
 /// Every validator's stake at genesis.
@@ -40,14 +44,53 @@ fn staking_account(index: usize) -> Address {
     Address::with_last_byte(0xC0 + index as u8)
 }
 
+/// Validator `index`'s evidence reporter key (an account nothing else uses, so its balance
+/// moves only by its reports).
+fn reporter_signer(index: usize) -> PrivateKeySigner {
+    let secret = keccak256(format!("slashing-sim/reporter/{index}"));
+    PrivateKeySigner::from_bytes(&secret).expect("a valid secp256k1 secret")
+}
+
 /// The dev genesis with the seven validators bonded, equal stakes, keys bound to the dev
-/// chain's id (the consensus namespace's), blocks sealed by their proposers' VRF keys.
+/// chain's id (the consensus namespace's), blocks sealed by their proposers' VRF keys, and
+/// every validator's reporter account funded.
 pub fn staked_genesis(keys: &[ValidatorKeys]) -> Genesis {
-    validator_genesis(
+    let mut genesis = validator_genesis(
         keys.iter()
             .enumerate()
             .map(|(index, keys)| (keys, staking_account(index), vnt(STAKE_VNT))),
-    )
+    );
+    for index in 0..VALIDATORS {
+        let funded = GenesisAccount {
+            balance: vnt(REPORTER_FUNDS_VNT),
+            ..Default::default()
+        };
+        genesis
+            .alloc
+            .insert(reporter_signer(index).address(), funded);
+    }
+    genesis
+}
+
+/// Every `reportEvidence` transaction on `chain` up to its head: hash, sender, success.
+fn reports(chain: &Chain) -> Vec<(B256, Address, bool)> {
+    let mut found = Vec::new();
+    for number in 1..=chain.head().number {
+        let block = chain.block_by_number(number).unwrap().unwrap();
+        let receipts = chain.receipts(&block.hash).unwrap();
+        for (index, tx) in block.block.body.transactions.iter().enumerate() {
+            let is_report = Transaction::to(tx) == Some(STAKING)
+                && tx
+                    .input()
+                    .starts_with(&IStaking::reportEvidenceCall::SELECTOR);
+            if is_report {
+                let sender = alloy_consensus::transaction::SignerRecoverable::recover_signer(tx)
+                    .expect("a stored transaction's signature recovers");
+                found.push((*tx.tx_hash(), sender, receipts[index].status()));
+            }
+        }
+    }
+    found
 }
 
 /// Runs a staking view against `chain`'s head state, as `eth_call` does.
@@ -90,38 +133,6 @@ fn bonded(chain: &Chain, account: Address) -> U256 {
     view(chain, IStaking::validatorCall { account }).bonded
 }
 
-/// The committee the contract stored for epoch 0, as consensus uses it, and the validators'
-/// keys in its participant order.
-fn staked_committee(
-    genesis: &Genesis,
-    keys: Vec<ValidatorKeys>,
-) -> (Vec<ValidatorKeys>, vnt_vortex::scheme::ConsensusCommittee) {
-    let directory = tempfile::tempdir().expect("a temporary directory");
-    let chain = Chain::open(directory.path(), genesis.clone()).expect("the genesis opens");
-    let committee = hook::consensus_committee(chain.state(), DEV_CHAIN_ID, 0)
-        .expect("genesis draws the committee of epoch 0");
-    // The view `committee(0)` names the same members as the committee consensus runs.
-    let mut members: Vec<Address> = committee
-        .members()
-        .iter()
-        .map(|m| Address::from(m.id))
-        .collect();
-    members.sort();
-    let mut viewed = committee_accounts(&chain, 0);
-    viewed.sort();
-    assert_eq!(members, viewed);
-    let mut all: Vec<Address> = (0..VALIDATORS).map(staking_account).collect();
-    all.sort();
-    assert_eq!(members, all, "every bonded validator sits in epoch 0");
-    let identities = committee.identities();
-    let mut ordered = keys;
-    ordered.sort_by_cached_key(|k| {
-        let identity = k.public().identity;
-        identities.iter().position(|member| *member == identity)
-    });
-    (ordered, committee)
-}
-
 /// The report's gas cost: gas used times the price the block charged.
 fn gas_cost(chain: &Chain, hash: B256) -> (U256, bool) {
     let location = chain
@@ -146,111 +157,133 @@ fn gas_cost(chain: &Chain, hash: B256) -> (U256, bool) {
 }
 
 #[test]
-fn a_double_voter_is_reported_slashed_and_leaves_the_committee() {
+fn a_double_voter_is_reported_by_the_validators_slashed_and_leaves_the_committee() {
     run_seeded(5, |context| async move {
         let keys: Vec<ValidatorKeys> = (0..VALIDATORS as u32)
             .map(|index| ValidatorKeys::devnet(KEY_SEED, index))
             .collect();
         let genesis = staked_genesis(&keys);
         let offender_account = staking_account(OFFENDER);
-        let (keys, committee) = staked_committee(&genesis, keys);
-        // Its index among the participants, which sort by identity.
-        let offender = committee
+        let mut cluster = Cluster::staked(context, lossy_link(), genesis, keys).await;
+        // The committee consensus runs in epoch 0 is every bonded validator, as the view
+        // `committee(0)` names them; validator `i` is its participant `i`.
+        let members: Vec<Address> = cluster
+            .first_committee()
             .members()
             .iter()
-            .position(|m| Address::from(m.id) == offender_account)
+            .map(|m| Address::from(m.id))
+            .collect();
+        let mut sorted = members.clone();
+        sorted.sort();
+        let mut viewed = cluster.with_chain(0, |c| committee_accounts(c, 0));
+        viewed.sort();
+        assert_eq!(sorted, viewed);
+        let mut all: Vec<Address> = (0..VALIDATORS).map(staking_account).collect();
+        all.sort();
+        assert_eq!(sorted, all, "every bonded validator sits in epoch 0");
+        let offender = members
+            .iter()
+            .position(|m| *m == offender_account)
             .expect("the offender is a member");
-        let mut cluster =
-            Cluster::with_committee(context, lossy_link(), genesis, keys, committee).await;
         let honest: Vec<usize> = (0..VALIDATORS).filter(|&i| i != offender).collect();
+        let reporter_accounts: Vec<Address> = (0..VALIDATORS)
+            .map(|index| reporter_signer(index).address())
+            .collect();
+        let (stake_before, balances_before) = cluster.with_chain(honest[0], |c| {
+            let balances: Vec<U256> = reporter_accounts.iter().map(|a| balance(c, *a)).collect();
+            (bonded(c, offender_account), balances)
+        });
+        assert_eq!(stake_before, vnt(STAKE_VNT));
         for &index in &honest {
+            cluster.report_evidence_with(index, reporter_signer(index));
             cluster.start(index).await;
         }
         let _byzantine = cluster.start_conflicter(offender).await;
 
-        // The first honest validator whose reporter saw the double vote reports it.
+        // A successful report final on every honest validator.
         let deadline = cluster.context.current() + PHASE_LIMIT;
-        let (reporter, evidence) = loop {
-            if let Some((index, evidence)) = honest
+        let (landed, sender) = loop {
+            let succeeded: Vec<Option<(B256, Address)>> = honest
                 .iter()
-                .find_map(|&i| cluster.evidence(i).first().map(|e| (i, e.clone())))
+                .map(|&i| {
+                    cluster.with_chain(i, |c| {
+                        reports(c)
+                            .into_iter()
+                            .find(|(_, _, ok)| *ok)
+                            .map(|(hash, from, _)| (hash, from))
+                    })
+                })
+                .collect();
+            if let Some(Some(first)) = succeeded.first()
+                && succeeded.iter().all(|s| s == &Some(*first))
             {
-                break (index, evidence);
+                break *first;
             }
             assert!(
                 cluster.context.current() < deadline,
-                "no evidence in {PHASE_LIMIT:?}"
+                "no report final everywhere in {PHASE_LIMIT:?}: {succeeded:?}"
             );
             cluster.context.sleep(Duration::from_millis(100)).await;
         };
-        let decoded = Evidence::decode(&evidence).expect("reported evidence decodes");
+        let reporter = reporter_accounts
+            .iter()
+            .position(|account| *account == sender)
+            .expect("the report was sent by a validator's reporter account");
+        assert!(honest.contains(&reporter), "the offender did not report");
+        let included = cluster.with_chain(honest[0], |c| {
+            c.tx_location(&landed).unwrap().unwrap().block_number
+        });
+        // The evidence is what the reporters' consensus saw.
+        let evidence = cluster.evidence(reporter);
+        let decoded = Evidence::decode(&evidence[0]).expect("held evidence decodes");
         assert_eq!(decoded.fault(), Fault::ConflictingNotarize);
         assert_eq!(decoded.round().epoch(), Epoch::zero());
         assert_eq!(usize::from(decoded.signer()), offender);
-
-        let signer = &dev_signers()[REPORTER_ACCOUNT];
-        let reporter_account = signer.address();
-        let (stake_before, balance_before, serving_before) = cluster.with_chain(reporter, |c| {
-            (
-                bonded(c, offender_account),
-                balance(c, reporter_account),
-                committee_accounts(c, 1),
-            )
-        });
-        assert_eq!(stake_before, vnt(STAKE_VNT));
-        assert!(serving_before.contains(&offender_account));
-        let report = IStaking::reportEvidenceCall {
-            evidence: Bytes::from(evidence),
-        };
-        let tx = Transfer::new(DEV_CHAIN_ID, 0, STAKING, U256::ZERO);
-        let tx = Transfer {
-            input: Bytes::from(report.abi_encode()),
-            ..tx
-        }
-        .gas_limit(1_000_000)
-        .verified(signer, &ChainConfig::new(DEV_CHAIN_ID));
-        let hash = cluster
-            .submit(reporter, tx)
-            .expect("the pool admits the report");
-
-        // Final on every honest validator.
-        let deadline = cluster.context.current() + PHASE_LIMIT;
-        let included = loop {
-            let locations: Vec<Option<u64>> = honest
-                .iter()
-                .map(|&i| {
-                    cluster.with_chain(i, |c| c.tx_location(&hash).unwrap().map(|l| l.block_number))
-                })
-                .collect();
-            if let Some(Some(number)) = locations.first()
-                && locations.iter().all(|l| l == &Some(*number))
-            {
-                break *number;
-            }
-            assert!(
-                cluster.context.current() < deadline,
-                "the report was not final everywhere in {PHASE_LIMIT:?}: {locations:?}"
-            );
-            cluster.context.sleep(Duration::from_millis(100)).await;
-        };
 
         let config = StakingConfig::dev();
         let share = |amount: U256, bps: u16| amount * U256::from(bps) / U256::from(10_000);
         let slashed = share(stake_before, config.slash_share_bps);
         let reward = share(slashed, config.reporter_share_bps);
         assert!(!reward.is_zero());
+
+        // Past the next epoch boundary the committees no longer hold the offender: the one
+        // serving next (drawn before the offence, jailed member left out) and the one drawn
+        // at the boundary. The epoch of the offence itself still lists it.
+        let epoch_length = config.epoch_length;
+        let epoch = included / epoch_length;
+        let boundary = (epoch + 1) * epoch_length;
+        // A few blocks into the next epoch, whose engine runs without the offender.
+        cluster
+            .await_height(&honest, boundary + 2, PHASE_LIMIT)
+            .await;
+        let mut duplicates = 0;
         for &index in &honest {
             cluster.with_chain(index, |c| {
-                let (cost, succeeded) = gas_cost(c, hash);
-                assert!(succeeded, "validator {index}: the report reverted");
+                let all = reports(c);
+                // Exactly one report succeeded; any other reporter's duplicate reverted.
+                let succeeded: Vec<_> = all.iter().filter(|(_, _, ok)| *ok).collect();
+                assert_eq!(succeeded.len(), 1, "validator {index}: reports {all:?}");
+                duplicates = all.len() - 1;
+                for (hash, from, ok) in &all {
+                    assert!(reporter_accounts.contains(from), "{from} is no reporter");
+                    if !ok {
+                        assert_ne!(*hash, landed);
+                    }
+                }
+                assert_eq!(
+                    all.iter().filter(|(_, from, _)| *from == sender).count(),
+                    1,
+                    "validator {index}: the landing reporter sent one report"
+                );
+                let (cost, _) = gas_cost(c, landed);
                 assert_eq!(
                     bonded(c, offender_account),
                     stake_before - slashed,
                     "validator {index}: the offender's stake"
                 );
                 assert_eq!(
-                    balance(c, reporter_account),
-                    balance_before + reward - cost,
+                    balance(c, sender),
+                    balances_before[reporter] + reward - cost,
                     "validator {index}: the reporter's balance"
                 );
                 assert!(view(
@@ -259,18 +292,6 @@ fn a_double_voter_is_reported_slashed_and_leaves_the_committee() {
                         account: offender_account
                     }
                 ));
-            });
-        }
-
-        // Past the next epoch boundary the committees no longer hold the offender: the one
-        // serving next (drawn before the offence, jailed member left out) and the one drawn
-        // at the boundary. The epoch of the offence itself still lists it.
-        let epoch_length = config.epoch_length;
-        let epoch = included / epoch_length;
-        let boundary = (epoch + 1) * epoch_length;
-        cluster.await_height(&honest, boundary, PHASE_LIMIT).await;
-        for &index in &honest {
-            cluster.with_chain(index, |c| {
                 assert!(committee_accounts(c, epoch).contains(&offender_account));
                 for later in [epoch + 1, epoch + 2] {
                     let members = committee_accounts(c, later);
@@ -283,9 +304,37 @@ fn a_double_voter_is_reported_slashed_and_leaves_the_committee() {
                 }
             });
         }
+        // Consensus itself left the offender behind: the blocks of the next epoch are
+        // finalized by certificates of a committee it is not in.
+        let proven = cluster.with_chain(honest[0], |c| {
+            let committee = consensus_committee(c.state(), DEV_CHAIN_ID, epoch + 1).unwrap();
+            assert!(
+                committee
+                    .members()
+                    .iter()
+                    .all(|m| Address::from(m.id) != offender_account)
+            );
+            let mut proven = 0;
+            for height in boundary..=boundary + 2 {
+                let hash = c.hash_by_number(height).unwrap().unwrap();
+                if let Some(proof) = c.store().finality_proof(&hash).unwrap() {
+                    let finalized = check_finalization(&proof, &committee)
+                        .unwrap_or_else(|error| panic!("block {height}: {error}"));
+                    assert_eq!(finalized.epoch, epoch + 1);
+                    proven += 1;
+                }
+            }
+            proven
+        });
+        assert!(
+            proven > 0,
+            "no block of epoch {} has a stored proof",
+            epoch + 1
+        );
         eprintln!(
-            "slashing: validator {reporter} reported at height {included}, {slashed} wei \
-             slashed, {reward} wei paid; offender out of epochs {} and {}",
+            "slashing: validator {reporter}'s reporter landed the report at height {included} \
+             ({duplicates} duplicates reverted), {slashed} wei slashed, {reward} wei paid; \
+             offender out of epochs {} and {}",
             epoch + 1,
             epoch + 2
         );
