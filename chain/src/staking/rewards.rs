@@ -305,3 +305,80 @@ pub fn end_block(
     s.store(slot::UNPAID_COMMITTEE_REWARD, unpaid + shares.committee)?;
     Ok(payments)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::staking::storage::MapSlots;
+
+    const REWARD: u64 = 1_000;
+
+    fn rewarding() -> MapSlots {
+        let mut slots = MapSlots::default();
+        slots.0.insert(slot::BLOCK_REWARD, U256::from(REWARD));
+        slots
+    }
+
+    fn certified(number: u64, signers: Vec<Member>) -> CertifiedBlock {
+        CertifiedBlock {
+            number,
+            hash: B256::ZERO,
+            epoch: 0,
+            signers,
+        }
+    }
+
+    fn producer() -> Address {
+        Address::repeat_byte(0xbe)
+    }
+
+    #[test]
+    fn seats_weigh_the_pay_and_the_rounding_goes_to_the_route_pool() {
+        let mut s = rewarding();
+        end_block(&mut s, producer(), None).unwrap();
+        let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        // 700 wei owed for block 1, split 1:2 — 233 and 466, 1 wei left over.
+        let payments = end_block(
+            &mut s,
+            producer(),
+            Some(&certified(1, vec![(a, 1), (b, 2)])),
+        )
+        .unwrap();
+        assert_eq!(payments.credits[&a], U256::from(233));
+        assert_eq!(payments.credits[&b], U256::from(466));
+        assert_eq!(payments.credits[&producer()], U256::from(200));
+        assert_eq!(payments.out_of_contract, U256::from(699));
+        assert_eq!(payments.into_contract, U256::from(800));
+        let state = reward_state(&mut s).unwrap();
+        assert_eq!(state.route_pool, U256::from(100 + 100 + 1));
+        assert_eq!(state.unpaid_committee_reward, U256::from(700));
+        assert_eq!(state.last_rewarded_block, 1);
+    }
+
+    #[test]
+    fn a_span_signed_by_seatless_members_only_goes_to_the_route_pool() {
+        let mut s = rewarding();
+        for _ in 0..3 {
+            end_block(&mut s, producer(), None).unwrap();
+        }
+        let seatless = Address::repeat_byte(3);
+        let payments =
+            end_block(&mut s, producer(), Some(&certified(2, vec![(seatless, 0)]))).unwrap();
+        assert!(!payments.credits.contains_key(&seatless));
+        assert_eq!(payments.out_of_contract, U256::ZERO);
+        let state = reward_state(&mut s).unwrap();
+        // Four blocks' 100 wei each, and blocks 1 and 2's committee shares.
+        assert_eq!(state.route_pool, U256::from(400 + 1_400));
+        // Blocks 3 and 4 still wait for a certificate.
+        assert_eq!(state.unpaid_committee_reward, U256::from(1_400));
+        assert_eq!(state.last_rewarded_block, 2);
+    }
+
+    #[test]
+    fn a_chain_without_a_reward_moves_nothing() {
+        let mut s = MapSlots::default();
+        let payments = end_block(&mut s, producer(), None).unwrap();
+        assert_eq!(payments, Payments::default());
+        assert!(s.0.is_empty());
+    }
+}
