@@ -31,6 +31,7 @@ use commonware_cryptography::ed25519;
 use commonware_p2p::{Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Spawner};
 use commonware_utils::channel::{oneshot, watch};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, UNIX_EPOCH};
 use vnt_chain::node::Shared;
@@ -132,9 +133,20 @@ pub struct Application<E, S> {
     evidence: Arc<Mutex<Vec<Vec<u8>>>>,
     /// Sends new evidence on chain, when this validator has a reporter key.
     reporter: Option<Arc<EvidenceReporter>>,
+    /// Finalizations simplex reported that the committer has not taken yet: (epoch, view,
+    /// block, proof). simplex's reporter only queues them, so it never waits for the ledger
+    /// or the chain, which a commit may hold for the length of a block's execution.
+    finalized: Arc<Mutex<VecDeque<Finalized>>>,
     /// Bumped when there may be something new to commit (a finalization, a block heard).
     wake: Arc<watch::Sender<u64>>,
 }
+
+/// A finalization as the reporter queues it: epoch, view, block hash, encoded certificate.
+type Finalized = (u64, u64, B256, Vec<u8>);
+
+/// Finalizations queued at most; past it the oldest are dropped (a later one finalizes
+/// their blocks too; only their stored proofs are lost).
+const MAX_QUEUED_FINALIZATIONS: usize = 1_024;
 
 // Runtime contexts are not `Clone`: a copy is a child in the runtime's supervision tree.
 impl<E: Spawner, S: Clone> Clone for Application<E, S> {
@@ -145,6 +157,7 @@ impl<E: Spawner, S: Clone> Clone for Application<E, S> {
             blocks: self.blocks.clone(),
             evidence: self.evidence.clone(),
             reporter: self.reporter.clone(),
+            finalized: self.finalized.clone(),
             wake: self.wake.clone(),
         }
     }
@@ -163,6 +176,7 @@ where
             blocks,
             evidence: Arc::default(),
             reporter: None,
+            finalized: Arc::default(),
             wake: Arc::new(watch::channel(0).0),
         }
     }
@@ -241,7 +255,14 @@ where
         let mut woken = self.wake.subscribe();
         let mut last_request = None;
         loop {
-            let advanced = self.ledger.lock().advance();
+            let queued: Vec<Finalized> = self.finalized.lock().unwrap().drain(..).collect();
+            let advanced = {
+                let mut ledger = self.ledger.lock();
+                for (epoch, view, hash, proof) in queued {
+                    ledger.note_finalized(epoch, view, hash, proof);
+                }
+                ledger.advance()
+            };
             match advanced {
                 Ok(Some(missing)) => self.request_now_and_then(missing, &mut last_request),
                 Ok(None) => {}
@@ -404,14 +425,19 @@ where
             Plan::Prepare { .. } | Plan::Propose { .. } => Recipients::All,
             Plan::Forward { recipients, .. } => recipients,
         };
-        let block = self.ledger.lock().block(&hash_of(&payload));
-        if let Some(block) = block {
-            self.blocks.send(
-                recipients,
-                BlockMessage::Block(Box::new(block)).to_bytes(),
-                false,
-            );
-        }
+        // Off simplex's actor: finding the block takes the ledger, which a commit may hold
+        // for the length of a block's execution.
+        let mut app = self.clone();
+        self.context.child("relay").spawn(move |_| async move {
+            let block = app.ledger.lock().block(&hash_of(&payload));
+            if let Some(block) = block {
+                app.blocks.send(
+                    recipients,
+                    BlockMessage::Block(Box::new(block)).to_bytes(),
+                    false,
+                );
+            }
+        });
         Feedback::Ok
     }
 }
@@ -429,9 +455,13 @@ where
             let epoch = finalization.epoch().get();
             let hash = hash_of(&finalization.proposal.payload);
             let proof = encode_finalization(finalization);
-            if self.ledger.lock().note_finalized(epoch, view, hash, proof) {
-                self.wake_committer();
+            let mut queue = self.finalized.lock().unwrap();
+            if queue.len() >= MAX_QUEUED_FINALIZATIONS {
+                queue.pop_front();
             }
+            queue.push_back((epoch, view, hash, proof));
+            drop(queue);
+            self.wake_committer();
         } else if let Some(evidence) = Evidence::from_activity(&activity) {
             let bytes = evidence.encode().to_vec();
             let mut held = self.evidence.lock().unwrap();

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use vnt_chain::chain::{ImportError, InvalidBlock};
 use vnt_chain::node::Shared;
-use vnt_chain::staking::seal::{BlockSeal, Sealer};
+use vnt_chain::staking::seal::{BlockSeal, Sealer, split_extra_data};
 use vnt_chain::tx::VerifiedTx;
 use vnt_chain::{Chain, ChainError};
 
@@ -573,12 +573,11 @@ pub fn consensus_epoch_of(chain: &Chain, height: u64) -> u64 {
     consensus_epoch_length(chain).map_or(0, |length| height / length)
 }
 
-/// The identity a header's seal names, if its `extra_data` holds a seal (the chain checks
-/// the seal itself when it executes the block).
+/// The identity a header's seal names, if its `extra_data` starts with a seal (a reward
+/// certificate may follow it; the chain checks both when it executes the block).
 fn seal_identity(header: &Header) -> Option<B256> {
-    BlockSeal::decode(&header.extra_data)
-        .ok()
-        .map(|seal| seal.identity)
+    let (seal, _certificate) = split_extra_data(&header.extra_data);
+    BlockSeal::decode(seal).ok().map(|seal| seal.identity)
 }
 
 /// Whether `hash` is on `chain`'s finalized chain.

@@ -8,13 +8,17 @@ use tempfile::TempDir;
 use vnt_chain::config::DEV_CHAIN_ID;
 use vnt_chain::node::Shared;
 use vnt_chain::pool::PoolConfig;
-use vnt_chain::staking::seal::Sealer;
+use vnt_chain::staking::StakingConfig;
+use vnt_chain::staking::hook::consensus_committee;
+use vnt_chain::staking::seal::{SEAL_LEN, Sealer};
 use vnt_chain::testing::{Transfer, signers, temp_chain, validator_genesis};
 use vnt_chain::token::vnt;
 use vnt_chain::{ChainConfig, Genesis};
 use vnt_hubble::block::LedgerBlock;
+use vnt_hubble::block::digest_of;
 use vnt_hubble::ledger::{Ledger, MAX_HEARD, MAX_HEARD_PER_PEER, Readiness};
 use vnt_vortex::keys::ValidatorKeys;
+use vnt_vortex::testing::finality_proof;
 
 /// A ledger over a fresh dev chain, crediting fees to `beneficiary`; the directory must
 /// outlive it.
@@ -278,13 +282,19 @@ fn a_block_sealed_by_anyone_but_the_rounds_leader_is_refused() {
     let keys: Vec<ValidatorKeys> = (0..4)
         .map(|index| ValidatorKeys::devnet(7, index))
         .collect();
-    let genesis = validator_genesis(keys.iter().enumerate().map(|(index, keys)| {
+    // With a block reward, so the second block carries a certificate after its seal.
+    let mut genesis = validator_genesis(keys.iter().enumerate().map(|(index, keys)| {
         (
             keys,
             Address::with_last_byte(0xC0 + index as u8),
             vnt(10_000),
         )
     }));
+    let staking = genesis.config.staking.clone().unwrap();
+    genesis.enable_staking(StakingConfig {
+        block_reward: vnt(1),
+        ..staking
+    });
     let open = |sealer: Option<Sealer>| {
         let (chain, dir) = temp_chain(genesis.clone());
         let shared = Arc::new(Shared::new(chain, PoolConfig::default(), Address::ZERO));
@@ -292,31 +302,51 @@ fn a_block_sealed_by_anyone_but_the_rounds_leader_is_refused() {
     };
     let (mut proposer, _p) = open(Some(Sealer::new(&keys[1])));
     let (mut verifier, _v) = open(None);
+    let identity = |index: usize| Sealer::new(&keys[index]).identity();
     let genesis_hash = head_hash(&proposer);
-    let block = proposer
+
+    let first = proposer
         .propose(genesis_hash, 0, 1)
         .unwrap()
         .expect("genesis is executed");
-    verifier.hear(block.clone());
-
-    let identity = |index: usize| Sealer::new(&keys[index]).identity();
-    match verifier
-        .verify(genesis_hash, block.hash(), 0, identity(2))
+    // The first block final on the proposer, with a certificate the next block carries.
+    let committee = proposer
+        .with_chain(|chain| consensus_committee(chain.state(), DEV_CHAIN_ID, 0).expect("epoch 0"));
+    let mut ordered: Vec<&ValidatorKeys> = keys.iter().collect();
+    ordered.sort_by_key(|k| {
+        let identity = k.public().identity;
+        committee.identities().iter().position(|m| *m == identity)
+    });
+    let ordered: Vec<ValidatorKeys> = ordered.into_iter().cloned().collect();
+    let proof = finality_proof(&ordered, &committee, 1, digest_of(first.hash()), 3).unwrap();
+    proposer.note_finalized(0, 1, first.hash(), proof);
+    proposer.advance().unwrap();
+    let second = proposer
+        .propose(first.hash(), 0, 2)
         .unwrap()
-    {
-        Readiness::Invalid(reason) => assert!(
-            reason.contains(&format!(
-                "sealed by {}, not by the round's leader",
-                identity(1)
-            )),
-            "{reason}"
-        ),
-        other => panic!("expected a refusal, got {other:?}"),
+        .expect("the first block is executed");
+    assert!(second.block().header.extra_data.len() > SEAL_LEN);
+
+    for (parent, block) in [(genesis_hash, &first), (first.hash(), &second)] {
+        verifier.hear(block.clone());
+        match verifier
+            .verify(parent, block.hash(), 0, identity(2))
+            .unwrap()
+        {
+            Readiness::Invalid(reason) => assert!(
+                reason.contains(&format!(
+                    "sealed by {}, not by the round's leader",
+                    identity(1)
+                )),
+                "{reason}"
+            ),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(
+            verifier
+                .verify(parent, block.hash(), 0, identity(1))
+                .unwrap(),
+            Readiness::Executed
+        );
     }
-    assert_eq!(
-        verifier
-            .verify(genesis_hash, block.hash(), 0, identity(1))
-            .unwrap(),
-        Readiness::Executed
-    );
 }

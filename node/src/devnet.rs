@@ -189,6 +189,8 @@ fn write_devnet(
     staking.committee_size = staking.committee_size.max(u64::from(count));
     // Validators seal their blocks' randomness with their VRF keys (chain::staking::seal).
     staking.proposer_vrf = true;
+    // Blocks mint 1 VNT, shared by the producer, the signers and the route pool (token.md).
+    staking.block_reward = vnt_chain::token::vnt(1);
     staking.validators = (0..count)
         .zip(&keys)
         .map(|(index, key)| {
