@@ -3,7 +3,8 @@
 //! validator killed (SIGKILL) the other three go on; restarted with `vnt node --config`, it
 //! catches up and agrees on every block hash; a fifth node that does not vote joins late over
 //! the open network, syncs to the head and relays a transfer by gossip; the whole devnet,
-//! stopped with SIGTERM and started again on its directory, goes on with the same chain.
+//! stopped with SIGTERM and started again on its directory, goes on with the same chain, and
+//! crosses into the next consensus epoch, whose certificates pay the signers' rewards.
 //!
 //! Every process started here is stopped when the test ends, pass or fail: the devnet by
 //! SIGTERM (it stops its children), then any validator still alive by its pid file.
@@ -226,11 +227,7 @@ fn four_validators_finalize_survive_a_kill_catch_up_serve_a_late_follower_and_re
 
     // Stake decides who votes: the four are bonded at genesis, and the staking contract's
     // committee of epoch 0, which the nodes run consensus with, is exactly them.
-    let call = IStaking::committeeCall { epoch: 0 }.abi_encode();
-    let request = json!({"to": STAKING, "data": alloy_primitives::hex::encode_prefixed(call)});
-    let answer = rpc(&devnet.urls[0], "eth_call", json!([request, "latest"])).unwrap();
-    let answer = alloy_primitives::hex::decode(answer.as_str().unwrap()).unwrap();
-    let members = IStaking::committeeCall::abi_decode_returns(&answer).unwrap();
+    let members = view(&devnet.urls[0], IStaking::committeeCall { epoch: 0 });
     let mut accounts: Vec<Address> = members.iter().map(|m| m.validator).collect();
     accounts.sort();
     let mut expected: Vec<Address> = (0..VALIDATORS as u32)
@@ -327,6 +324,27 @@ fn four_validators_finalize_survive_a_kill_catch_up_serve_a_late_follower_and_re
             "block {goal} on {url}"
         );
     }
+
+    // Consensus changes epochs on real processes: past the first boundary the next
+    // epoch's engine finalizes, and its certificates, carried in later blocks and checked
+    // on chain against that epoch's committee, pay the signers' rewards.
+    let epoch_length = view(&devnet.urls[0], IStaking::epochLengthCall {});
+    await_all_above(&devnet.urls, epoch_length + 3, "past the first epoch");
+    let rewarded = view(&devnet.urls[0], IStaking::lastRewardedBlockCall {});
+    assert!(
+        rewarded >= epoch_length,
+        "the last block paid for by a certificate is {rewarded}, in epoch 0"
+    );
+    assert!(view(&devnet.urls[0], IStaking::currentEpochCall {}) >= 1);
+}
+
+/// Calls the staking contract's view `call` on `url`'s latest state.
+fn view<C: SolCall>(url: &str, call: C) -> C::Return {
+    let data = alloy_primitives::hex::encode_prefixed(call.abi_encode());
+    let request = json!({"to": STAKING, "data": data});
+    let answer = rpc(url, "eth_call", json!([request, "latest"])).unwrap();
+    let answer = alloy_primitives::hex::decode(answer.as_str().unwrap()).unwrap();
+    C::abi_decode_returns(&answer).unwrap()
 }
 
 /// A configuration naming a genesis, keys of devnet validator 0 (seed 7) and the
