@@ -89,6 +89,13 @@ fn transfers(index: usize) -> Vec<VerifiedTx> {
         .clone()
 }
 
+/// The seven devnet validators' keys under `seed`.
+pub fn devnet_keys(seed: u64) -> Vec<ValidatorKeys> {
+    (0..VALIDATORS as u32)
+        .map(|index| ValidatorKeys::devnet(seed, index))
+        .collect()
+}
+
 /// A temporary directory for one validator's chain. parity-db syncs every commit; on a
 /// disk those syncs, not the simulation, would dominate the test's time, so the directory
 /// is on a memory-backed filesystem when there is one (same files, same code path).
@@ -159,12 +166,7 @@ impl Cluster {
         let chain = Chain::open(directory.path(), genesis.clone()).expect("the genesis opens");
         let committee = consensus_committee(chain.state(), DEV_CHAIN_ID, 0)
             .expect("genesis draws the committee of epoch 0");
-        let identities = committee.identities();
-        let mut ordered = keys;
-        ordered.sort_by_cached_key(|k| {
-            let identity = k.public().identity;
-            identities.iter().position(|member| *member == identity)
-        });
+        let ordered = committee.in_participant_order(keys);
         Self::with_committee(context, link, genesis, ordered, committee).await
     }
 

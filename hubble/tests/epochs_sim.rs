@@ -4,7 +4,7 @@
 //! the first epoch and restarted in the second; every block is finalized by a certificate
 //! of its own epoch's committee, and every validator ends on one chain.
 
-use crate::cluster::{Cluster, VALIDATORS, everyone, lossy_link, run_seeded};
+use crate::cluster::{Cluster, VALIDATORS, devnet_keys, everyone, lossy_link, run_seeded};
 use alloy_primitives::{Address, B256};
 use std::time::Duration;
 use vnt_chain::config::DEV_CHAIN_ID;
@@ -14,7 +14,6 @@ use vnt_chain::testing::validator_genesis;
 use vnt_chain::token::vnt;
 use vnt_hubble::ledger::consensus_epoch_of;
 use vnt_vortex::finality::check_finalization;
-use vnt_vortex::keys::ValidatorKeys;
 
 /// Simulated time any one phase may take before the scenario fails.
 const PHASE_LIMIT: Duration = Duration::from_secs(120);
@@ -26,9 +25,7 @@ fn each_epoch_runs_its_own_committee_and_a_restarted_validator_follows_across_th
     run_seeded(11, |context| async move {
         let length = StakingConfig::dev().epoch_length;
         let account = |index: usize| Address::with_last_byte(0xC0 + index as u8);
-        let keys: Vec<ValidatorKeys> = (0..VALIDATORS as u32)
-            .map(|index| ValidatorKeys::devnet(7, index))
-            .collect();
+        let keys = devnet_keys(7);
         let genesis = validator_genesis(
             keys.iter()
                 .enumerate()

@@ -312,12 +312,7 @@ fn a_block_sealed_by_anyone_but_the_rounds_leader_is_refused() {
     // The first block final on the proposer, with a certificate the next block carries.
     let committee = proposer
         .with_chain(|chain| consensus_committee(chain.state(), DEV_CHAIN_ID, 0).expect("epoch 0"));
-    let mut ordered: Vec<&ValidatorKeys> = keys.iter().collect();
-    ordered.sort_by_key(|k| {
-        let identity = k.public().identity;
-        committee.identities().iter().position(|m| *m == identity)
-    });
-    let ordered: Vec<ValidatorKeys> = ordered.into_iter().cloned().collect();
+    let ordered = committee.in_participant_order(keys.clone());
     let proof = finality_proof(&ordered, &committee, 1, digest_of(first.hash()), 3).unwrap();
     proposer.note_finalized(0, 1, first.hash(), proof);
     proposer.advance().unwrap();

@@ -4,7 +4,7 @@
 //! members' balances are exactly what the certificates in the finalized headers pay them,
 //! and the contract's bookkeeping adds up to what was minted.
 
-use crate::cluster::{Cluster, VALIDATORS, lossy_link, run_seeded};
+use crate::cluster::{Cluster, VALIDATORS, devnet_keys, lossy_link, run_seeded};
 use crate::slashing_sim::staked_genesis;
 use alloy_primitives::{Address, U256};
 use std::collections::BTreeMap;
@@ -80,9 +80,7 @@ fn paid_by_headers(chain: &Chain) -> (BTreeMap<Address, U256>, u64, usize) {
 #[test]
 fn committee_members_are_paid_exactly_what_the_finalized_certificates_say() {
     run_seeded(11, |context| async move {
-        let keys: Vec<ValidatorKeys> = (0..VALIDATORS as u32)
-            .map(|index| ValidatorKeys::devnet(KEY_SEED, index))
-            .collect();
+        let keys = devnet_keys(KEY_SEED);
         let genesis = rewarding_genesis(&keys);
         let staked = genesis.config.staking.as_ref().unwrap().genesis_bonded();
         let mut cluster = Cluster::staked(context, lossy_link(), genesis, keys).await;

@@ -7,7 +7,7 @@
 //! next epoch boundary. Reports are not coordinated: reporters that sent theirs before the
 //! slash was final see them revert, and exactly one succeeds.
 
-use crate::cluster::{Cluster, VALIDATORS, lossy_link, run_seeded};
+use crate::cluster::{Cluster, VALIDATORS, devnet_keys, lossy_link, run_seeded};
 use alloy_consensus::Transaction;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
@@ -159,9 +159,7 @@ fn gas_cost(chain: &Chain, hash: B256) -> (U256, bool) {
 #[test]
 fn a_double_voter_is_reported_by_the_validators_slashed_and_leaves_the_committee() {
     run_seeded(5, |context| async move {
-        let keys: Vec<ValidatorKeys> = (0..VALIDATORS as u32)
-            .map(|index| ValidatorKeys::devnet(KEY_SEED, index))
-            .collect();
+        let keys = devnet_keys(KEY_SEED);
         let genesis = staked_genesis(&keys);
         let offender_account = staking_account(OFFENDER);
         let mut cluster = Cluster::staked(context, lossy_link(), genesis, keys).await;

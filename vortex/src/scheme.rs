@@ -151,12 +151,7 @@ impl ConsensusCommittee {
             Some(keys[index as usize].public())
         })
         .expect("devnet keys are registered and distinct");
-        let identities = committee.identities();
-        let mut ordered = keys;
-        ordered.sort_by_cached_key(|k| {
-            let identity = k.public().identity;
-            identities.iter().position(|member| *member == identity)
-        });
+        let ordered = committee.in_participant_order(keys);
         Ok((ordered, committee))
     }
 
@@ -178,6 +173,20 @@ impl ConsensusCommittee {
     /// The member simplex calls `participant`, if there is one.
     pub fn member(&self, participant: Participant) -> Option<&CommitteeMember> {
         self.members.get(usize::from(participant))
+    }
+
+    /// `keys` sorted so that the `i`-th holds participant `i`'s keys (keys of no member
+    /// last).
+    pub fn in_participant_order(&self, mut keys: Vec<ValidatorKeys>) -> Vec<ValidatorKeys> {
+        let identities = self.identities();
+        keys.sort_by_cached_key(|k| {
+            let identity = k.public().identity;
+            identities
+                .iter()
+                .position(|member| *member == identity)
+                .unwrap_or(usize::MAX)
+        });
+        keys
     }
 
     /// The identity keys, in participant order (the peer set to connect to).

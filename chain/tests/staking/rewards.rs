@@ -92,6 +92,17 @@ impl Network {
         (keys, committee)
     }
 
+    /// As [`Network::certificate`], stored beside the final block `hash` on `chain`, where
+    /// the chain's next proposal picks it up.
+    fn certify(&self, chain: &Chain, hash: B256, signing: usize) -> Vec<u8> {
+        let certificate = self.certificate(chain, hash, signing);
+        chain
+            .store()
+            .put_finality_proof(&hash, &certificate)
+            .unwrap();
+        certificate
+    }
+
     /// The finalization certificate of block `hash` by the first `signing` members of the
     /// committee of epoch 0, in participant order.
     fn certificate(&self, chain: &Chain, hash: B256, signing: usize) -> Vec<u8> {
@@ -223,11 +234,7 @@ fn blocks_pay_their_producer_and_the_route_pool_and_a_certificate_pays_its_signe
     assert_eq!(rewards(&producer), after_one);
 
     // Block 2 carries block 1's certificate, signed by the first three members.
-    let certificate = network.certificate(&producer, first.header.hash_slow(), QUORUM);
-    producer
-        .store()
-        .put_finality_proof(&first.header.hash_slow(), &certificate)
-        .unwrap();
+    let certificate = network.certify(&producer, first.header.hash_slow(), QUORUM);
     let second = make_block(&mut producer, &network.sealers[1], Vec::new());
     assert_eq!(
         &second.header.extra_data[SEAL_LEN..],
@@ -276,11 +283,7 @@ fn blocks_pay_their_producer_and_the_route_pool_and_a_certificate_pays_its_signe
     // block 4's, signed by all, and pays the committee's share of blocks 2 to 4.
     let third = make_block(&mut producer, &network.sealers[2], Vec::new());
     let fourth = make_block(&mut producer, &network.sealers[3], Vec::new());
-    let all = network.certificate(&producer, fourth.header.hash_slow(), members.len());
-    producer
-        .store()
-        .put_finality_proof(&fourth.header.hash_slow(), &all)
-        .unwrap();
+    network.certify(&producer, fourth.header.hash_slow(), members.len());
     let before_five: Vec<U256> = members
         .iter()
         .map(|(a, _)| balance(&producer, *a))
@@ -326,11 +329,7 @@ fn a_certificate_that_does_not_hold_is_refused_on_import_by_its_reason() {
     let first = make_block(&mut producer, &network.sealers[0], Vec::new());
     let first_hash = first.header.hash_slow();
     follow(&mut follower, &first);
-    let certificate = network.certificate(&producer, first_hash, QUORUM);
-    producer
-        .store()
-        .put_finality_proof(&first_hash, &certificate)
-        .unwrap();
+    let certificate = network.certify(&producer, first_hash, QUORUM);
     let second = make_block(&mut producer, &network.sealers[1], Vec::new());
 
     // Cut short.
@@ -459,11 +458,7 @@ fn chains_without_a_block_reward_pay_nothing_and_take_no_certificate() {
     let staked = balance(&producer, STAKING);
     let first = make_block(&mut producer, &network.sealers[0], Vec::new());
     follow(&mut follower, &first);
-    let certificate = network.certificate(&producer, first.header.hash_slow(), QUORUM);
-    producer
-        .store()
-        .put_finality_proof(&first.header.hash_slow(), &certificate)
-        .unwrap();
+    let certificate = network.certify(&producer, first.header.hash_slow(), QUORUM);
     let second = make_block(&mut producer, &network.sealers[1], Vec::new());
     assert_eq!(second.header.extra_data.len(), SEAL_LEN);
     assert_eq!(
