@@ -362,7 +362,8 @@ where
                         let _ = answer.send(true);
                         return;
                     }
-                    Ok(Readiness::Invalid(_)) => {
+                    Ok(Readiness::Invalid(reason)) => {
+                        tracing::warn!(%reason, epoch, "voting against a proposal");
                         let _ = answer.send(false);
                         return;
                     }

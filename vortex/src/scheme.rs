@@ -217,10 +217,12 @@ impl ConsensusCommittee {
     }
 }
 
-/// The account address of devnet validator `index` (its index, big-endian, right-aligned).
+/// The account address of devnet validator `index`: `index + 1`, big-endian,
+/// right-aligned (never the zero address, which the staking contract's storage reads as
+/// "nobody").
 pub fn devnet_address(index: u32) -> ValidatorId {
     let mut id = [0u8; 20];
-    id[16..].copy_from_slice(&index.to_be_bytes());
+    id[12..].copy_from_slice(&(u64::from(index) + 1).to_be_bytes());
     id
 }
 

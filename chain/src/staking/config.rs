@@ -86,6 +86,11 @@ pub enum StakingConfigError {
     ShareTooLarge { name: &'static str, value: u16 },
     #[error("staking validator {account}: {reason}")]
     Validator { account: Address, reason: String },
+    #[error(
+        "staking lists a genesis validator with the zero address as its account: the contract \
+         reads a zero owner as \"nobody\", so its keys would never be found"
+    )]
+    ZeroAccount,
     #[error("staking lists {count} genesis validators, at most {max} candidates are allowed")]
     TooManyValidators { count: usize, max: u64 },
     #[error(
@@ -160,6 +165,9 @@ impl StakingConfig {
                 count: self.validators.len(),
                 max: super::MAX_CANDIDATES,
             });
+        }
+        if self.validators.iter().any(|v| v.account.is_zero()) {
+            return Err(StakingConfigError::ZeroAccount);
         }
         for (index, validator) in self.validators.iter().enumerate() {
             let refuse = |reason: String| StakingConfigError::Validator {

@@ -200,3 +200,19 @@ fn sealing_needs_keys_exactly_where_the_chain_takes_seals() {
         Err(StakingConfigError::ProposerVrfWithoutValidators)
     );
 }
+
+#[test]
+fn a_genesis_validator_at_the_zero_address_is_refused() {
+    // Its seals could never be checked: the contract reads a zero owner as "nobody".
+    let keys = keys();
+    let genesis = validator_genesis(
+        keys.iter()
+            .enumerate()
+            .map(|(index, keys)| (keys, Address::with_last_byte(index as u8), vnt(1_000))),
+    );
+    let staking = genesis.config.staking.as_ref().unwrap();
+    assert_eq!(
+        staking.validate(DEV_CHAIN_ID),
+        Err(StakingConfigError::ZeroAccount)
+    );
+}
