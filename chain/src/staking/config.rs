@@ -103,6 +103,23 @@ pub enum StakingConfigError {
          finalization certificates that only a chain of validators' sealed blocks carry"
     )]
     BlockRewardWithoutProposerVrf,
+    #[error(
+        "staking blockReward is {reward} wei, at most {max} wei ({MAX_BLOCK_REWARD_VNT} VNT) \
+         is allowed"
+    )]
+    BlockRewardTooLarge { reward: U256, max: U256 },
+}
+
+/// The largest `blockReward`, in whole VNT: a million times Hubble's 1 VNT, far above any
+/// reward a network would mint, yet small enough that the reward sums
+/// ([`super::rewards::end_block`]) cannot overflow. At one block a second it mints about
+/// 3.2e31 wei a year; the largest product the rewards form, a span's share times a
+/// signer's seats (under 2^64), stays below 2^256 ≈ 1.2e77 for some 1e26 years.
+pub const MAX_BLOCK_REWARD_VNT: u64 = 1_000_000;
+
+/// [`MAX_BLOCK_REWARD_VNT`] in wei.
+pub fn max_block_reward() -> U256 {
+    crate::token::vnt(MAX_BLOCK_REWARD_VNT)
 }
 
 impl StakingConfig {
@@ -159,6 +176,12 @@ impl StakingConfig {
         }
         if !self.block_reward.is_zero() && !self.proposer_vrf {
             return Err(StakingConfigError::BlockRewardWithoutProposerVrf);
+        }
+        if self.block_reward > max_block_reward() {
+            return Err(StakingConfigError::BlockRewardTooLarge {
+                reward: self.block_reward,
+                max: max_block_reward(),
+            });
         }
         if self.validators.len() as u64 > super::MAX_CANDIDATES {
             return Err(StakingConfigError::TooManyValidators {

@@ -124,6 +124,15 @@ pub enum CertificateError {
          paid up to block {last_rewarded}"
     )]
     AlreadyRewarded { number: u64, last_rewarded: u64 },
+    #[error(
+        "its finalization certificate for block {number} names epoch {epoch}, but block \
+         {number} is in epoch {block_epoch}: only that epoch's committee can finalize it"
+    )]
+    WrongEpoch {
+        number: u64,
+        epoch: u64,
+        block_epoch: u64,
+    },
     #[error("its finalization certificate names epoch {epoch}, which has no committee: {reason}")]
     NoCommittee { epoch: u64, reason: String },
     #[error(
@@ -183,7 +192,19 @@ impl<'a> Claim<'a> {
                 last_rewarded,
             });
         }
+        // Each epoch's engine orders and finalizes exactly that epoch's heights, so a
+        // certificate naming any other epoch was not made by consensus: without this, a
+        // quorum of an old committee (its members long unbonded, nothing left to slash)
+        // could sign a current block under its old epoch and be paid for it.
         let epoch = self.epoch();
+        let block_epoch = epochs::epoch_of(s, number).map_err(unreadable)?;
+        if epoch != block_epoch {
+            return Err(CertificateError::WrongEpoch {
+                number,
+                epoch,
+                block_epoch,
+            });
+        }
         let committee = epochs::consensus_committee(s, chain_id, epoch).map_err(|stop| {
             CertificateError::NoCommittee {
                 epoch,
@@ -245,11 +266,23 @@ pub struct Payments {
 }
 
 impl Payments {
-    fn credit(&mut self, account: Address, amount: U256) {
-        if !amount.is_zero() {
-            *self.credits.entry(account).or_default() += amount;
+    fn credit(&mut self, account: Address, amount: U256) -> Step<()> {
+        if amount.is_zero() {
+            return Ok(());
         }
+        let balance = self.credits.entry(account).or_default();
+        *balance = checked(balance.checked_add(amount), || {
+            format!("crediting {amount} wei to {account}")
+        })?;
+        Ok(())
     }
+}
+
+/// `value`, or a ledger stop naming what overflowed. `blockReward` is bounded
+/// ([`super::StakingConfig::validate`]) so that none of these sums can overflow in any
+/// chain's lifetime; the checks keep a state that breaks that bound from wrapping silently.
+fn checked(value: Option<U256>, what: impl FnOnce() -> String) -> Step<U256> {
+    value.ok_or_else(|| Stop::Ledger(format!("the block reward overflows {}", what())))
 }
 
 /// The rewards of the block whose beneficiary is `beneficiary` and which carries
@@ -277,7 +310,9 @@ pub fn end_block(
                 certified.number
             )));
         }
-        let owed = shares.committee * U256::from(span);
+        let owed = checked(shares.committee.checked_mul(U256::from(span)), || {
+            format!("the committee's share of {span} blocks")
+        })?;
         unpaid = unpaid.checked_sub(owed).ok_or_else(|| {
             Stop::Ledger(format!(
                 "the committee is owed {owed} wei for blocks {} to {}, but only {unpaid} \
@@ -290,19 +325,30 @@ pub fn end_block(
         let mut paid = U256::ZERO;
         if seats > 0 {
             for (signer, signer_seats) in &certified.signers {
-                let amount = owed * U256::from(*signer_seats) / U256::from(seats);
-                payments.credit(*signer, amount);
+                let weighted = checked(owed.checked_mul(U256::from(*signer_seats)), || {
+                    format!("{owed} wei weighed by {signer_seats} seats")
+                })?;
+                // Each amount rounds down, so `paid` never exceeds `owed`.
+                let amount = weighted / U256::from(seats);
+                payments.credit(*signer, amount)?;
                 paid += amount;
             }
         }
         payments.out_of_contract = paid;
-        route += owed - paid;
+        route = checked(route.checked_add(owed - paid), || {
+            "the route pool with an unpaid span's rounding".into()
+        })?;
         s.store(slot::LAST_REWARDED_BLOCK, U256::from(certified.number))?;
     }
-    payments.credit(beneficiary, shares.producer);
+    payments.credit(beneficiary, shares.producer)?;
+    // At most `reward`, as `shares` splits it.
     payments.into_contract = shares.route + shares.committee;
-    s.store(slot::ROUTE_POOL, route + shares.route)?;
-    s.store(slot::UNPAID_COMMITTEE_REWARD, unpaid + shares.committee)?;
+    let route = checked(route.checked_add(shares.route), || "the route pool".into())?;
+    let unpaid = checked(unpaid.checked_add(shares.committee), || {
+        "the unpaid committee reward".into()
+    })?;
+    s.store(slot::ROUTE_POOL, route)?;
+    s.store(slot::UNPAID_COMMITTEE_REWARD, unpaid)?;
     Ok(payments)
 }
 
@@ -372,6 +418,33 @@ mod tests {
         // Blocks 3 and 4 still wait for a certificate.
         assert_eq!(state.unpaid_committee_reward, U256::from(1_400));
         assert_eq!(state.last_rewarded_block, 2);
+    }
+
+    fn ledger_reason(step: Step<Payments>) -> String {
+        match step {
+            Err(Stop::Ledger(reason)) => reason,
+            other => panic!("expected a ledger stop, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_reward_whose_sums_overflow_stops_the_ledger_instead_of_wrapping() {
+        let mut s = MapSlots::default();
+        s.0.insert(slot::BLOCK_REWARD, U256::MAX);
+        // The split itself holds for the largest reward: the shares add up to it.
+        let split = shares(U256::MAX);
+        assert_eq!(split.producer + split.route + split.committee, U256::MAX);
+        end_block(&mut s, producer(), None).unwrap();
+        // Two blocks' committee shares, each about 70% of the reward, do not fit.
+        let span = certified(2, vec![(Address::repeat_byte(1), 1)]);
+        assert_eq!(
+            ledger_reason(end_block(&mut s, producer(), Some(&span))),
+            "the block reward overflows the committee's share of 2 blocks"
+        );
+        assert_eq!(
+            ledger_reason(end_block(&mut s, producer(), None)),
+            "the block reward overflows the unpaid committee reward"
+        );
     }
 
     #[test]

@@ -78,18 +78,16 @@ impl Network {
     /// The committee of epoch 0 as `chain` stores it, with the validators' keys in its
     /// participant order.
     fn committee(&self, chain: &Chain) -> (Vec<ValidatorKeys>, ConsensusCommittee) {
-        let committee = hook::consensus_committee(chain.state(), DEV_CHAIN_ID, 0).unwrap();
-        let keys = committee
-            .members()
-            .iter()
-            .map(|member| {
-                let index = (0..VALIDATORS as usize)
-                    .find(|&i| signers()[i].address().0.0 == member.id)
-                    .expect("a genesis validator");
-                ValidatorKeys::devnet(SEED, index as u32)
-            })
+        self.committee_of(chain, 0)
+    }
+
+    /// As [`Network::committee`], for `epoch`.
+    fn committee_of(&self, chain: &Chain, epoch: u64) -> (Vec<ValidatorKeys>, ConsensusCommittee) {
+        let committee = hook::consensus_committee(chain.state(), DEV_CHAIN_ID, epoch).unwrap();
+        let keys = (0..VALIDATORS)
+            .map(|index| ValidatorKeys::devnet(SEED, index))
             .collect();
-        (keys, committee)
+        (committee.in_participant_order(keys), committee)
     }
 
     /// As [`Network::certificate`], stored beside the final block `hash` on `chain`, where
@@ -358,15 +356,20 @@ fn a_certificate_that_does_not_hold_is_refused_on_import_by_its_reason() {
         refusal(&mut follower, carrying(&second, &altered)),
         CertificateError::Refused { number: 1, .. }
     ));
-    // Signed for an epoch whose committee is not drawn.
+    // Signed for an epoch far from block 1's, whose committee is not drawn either: the
+    // epoch is refused before any committee is looked for.
     let (far_keys, far_committee) = vnt_vortex::testing::committee(9, VALIDATORS);
     let far =
         vnt_vortex::testing::finality_proof(&far_keys, &far_committee, 1, digest(first_hash), 4)
             .unwrap();
-    assert!(matches!(
+    assert_eq!(
         refusal(&mut follower, carrying(&second, &far)),
-        CertificateError::NoCommittee { epoch: 9, .. }
-    ));
+        CertificateError::WrongEpoch {
+            number: 1,
+            epoch: 9,
+            block_epoch: 0
+        }
+    );
     // For a block this chain never had.
     let nowhere = B256::repeat_byte(0x42);
     let stray = network.certificate(&producer, nowhere, QUORUM);
@@ -390,6 +393,60 @@ fn a_certificate_that_does_not_hold_is_refused_on_import_by_its_reason() {
         }
     );
     follow(&mut follower, &third);
+}
+
+#[test]
+fn a_certificate_signed_by_another_epochs_committee_is_refused_by_its_epoch() {
+    let network = Network::new(reward());
+    let (mut producer, _p) = network.chain();
+    let (mut follower, _f) = network.chain();
+    let first = make_block(&mut producer, &network.sealers[0], Vec::new());
+    let first_hash = first.header.hash_slow();
+    follow(&mut follower, &first);
+    network.certify(&producer, first_hash, QUORUM);
+    let second = make_block(&mut producer, &network.sealers[1], Vec::new());
+
+    // Epoch 1's committee, stored since genesis, signs block 1 (of epoch 0) under its own
+    // epoch: a valid quorum signature, but not one consensus could have made.
+    let length = network
+        .genesis
+        .config
+        .staking
+        .as_ref()
+        .unwrap()
+        .epoch_length;
+    assert!(length > 1, "block 1 is in epoch 0");
+    let (keys, other) = network.committee_of(&follower, 1);
+    assert_eq!(other.epoch(), 1);
+    let misdated =
+        vnt_vortex::testing::finality_proof(&keys, &other, 1, digest(first_hash), QUORUM).unwrap();
+    assert_eq!(
+        refusal(&mut follower, carrying(&second, &misdated)),
+        CertificateError::WrongEpoch {
+            number: 1,
+            epoch: 1,
+            block_epoch: 0
+        }
+    );
+    // Epoch 0's certificate of the same block is taken.
+    follow(&mut follower, &second);
+    assert_eq!(rewards(&follower).last_rewarded_block, 1);
+}
+
+#[test]
+fn a_block_reward_above_the_maximum_is_refused() {
+    let network = Network::new(reward());
+    let mut config = network.genesis.config.staking.clone().unwrap();
+    config.block_reward = vnt(1_000_000);
+    assert_eq!(config.validate(DEV_CHAIN_ID), Ok(()));
+    config.block_reward = vnt(1_000_000) + U256::from(1);
+    assert_eq!(
+        config.validate(DEV_CHAIN_ID),
+        Err(StakingConfigError::BlockRewardTooLarge {
+            reward: vnt(1_000_000) + U256::from(1),
+            max: vnt(1_000_000)
+        })
+    );
 }
 
 #[test]
