@@ -198,8 +198,9 @@ pub fn reward_state(state: &crate::state::WorldState) -> Result<RewardState, Str
     })
 }
 
-/// The consensus committee of `epoch` on `chain_id` as `state` stores it (members jailed
-/// later included: evidence's signer indices refer to it), for the consensus engine and
+/// The consensus committee of `epoch` on `chain_id` as `state` stores it: the serving
+/// committee (members jailed in an earlier epoch left out), which that epoch's engine runs
+/// and whose indices its votes, certificates and evidence use; for the consensus engine and
 /// for checking evidence off chain. `Err` says why there is none (not drawn yet, empty).
 pub fn consensus_committee(
     state: &crate::state::WorldState,

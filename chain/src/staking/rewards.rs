@@ -16,11 +16,11 @@
 //! late. After its 128-byte seal ([`super::seal`]), a block's `extra_data` may carry the
 //! encoded finalization certificate (`vnt_vortex::finality`) of an ancestor `m` above
 //! `lastRewardedBlock`. Before the block runs, import checks the certificate
-//! ([`Claim::check`]): its aggregate signature against the committee stored for the epoch it
-//! names, and that `m` is on the block's own branch. The end-of-block step then pays the
-//! committee's share of blocks `lastRewardedBlock + 1 ..= m` to the signers in the
-//! certificate's bitmap, in proportion to the seats each drew, and sets
-//! `lastRewardedBlock = m`; the shares of blocks after `m` keep accruing. A bad certificate
+//! ([`Claim::check`]): that the epoch it names is `m`'s, its aggregate signature against the
+//! committee stored for that epoch, and that `m` is on the block's own branch. The
+//! end-of-block step then pays the committee's share of blocks `lastRewardedBlock + 1 ..= m`
+//! to the signers in the certificate's bitmap, in proportion to the seats each drew, and
+//! sets `lastRewardedBlock = m`; the shares of blocks after `m` keep accruing. A bad certificate
 //! makes the block invalid; a block without one pays the committee nothing.
 //!
 //! Seats are the reward weight (`vnt_vortex::committee`): a member that signed without a
@@ -29,9 +29,25 @@
 //! holds a seat, goes to the route pool, so every minted wei has an owner.
 //!
 //! Which committee: the one that ran consensus in the epoch the certificate names
-//! ([`epochs::consensus_committee`]), the same one its evidence is checked against. Consensus
-//! runs the committee of epoch 0 today, so its certificates all name epoch 0, whose
-//! committee genesis stored.
+//! ([`epochs::consensus_committee`]: the epoch's serving committee, members jailed in an
+//! earlier epoch left out), the same one its evidence is checked against. Consensus runs one
+//! engine per epoch with that committee, and epoch `e`'s engine orders and finalizes exactly
+//! the heights `e·L ..= (e+1)·L − 1` (`L` = `epochLength`; epoch 0 from height 1), so a
+//! certificate must name the epoch of the block it finalizes
+//! ([`CertificateError::WrongEpoch`]).
+//!
+//! # Who chooses the signers
+//!
+//! A certificate proves a quorum, not the whole set of voters: its bitmap is whichever
+//! quorum of finalize votes its assembler gathered, and the proposer chooses which
+//! certificate to carry, while a certificate pays the whole span since `lastRewardedBlock`.
+//! A Byzantine proposer can therefore leave up to f honest members out of a span's pay, or
+//! carry nothing for a while and then pay a long span to a bitmap it chose; honest
+//! certificates, too, leave out the votes that arrived after the quorum. Bounded by: a
+//! quorum signs every certificate (at least f + 1 honest signers share each span), a span
+//! lasts only until the next honest proposer carries its head's certificate, and the
+//! producer share is untouched. A fix would have each block carry its parent's certificate
+//! and pay that block only, or pay the union of all finalize votes seen for a block.
 //!
 //! The check is one BLS aggregate verification (a pairing check) plus decoding the
 //! committee's keys, 1.3–1.6 ms measured for a committee of four; it is bounded to one
