@@ -19,6 +19,7 @@
 //! reason, instead of a panic inside a runtime task.
 
 use crate::block::{LedgerBlock, MAX_BLOCK_BYTES, digest_of, hash_of};
+use crate::evidence_log::HeldEvidence;
 use crate::ledger::{Ledger, LedgerFailure, Readiness};
 use crate::report::EvidenceReporter;
 use alloy_primitives::B256;
@@ -52,9 +53,6 @@ const REQUEST_EVERY: Duration = Duration::from_millis(500);
 /// this the proposer waits for the clock, well before peers would refuse to vote
 /// ([`crate::ledger::MAX_CLOCK_DRIFT_SECS`]).
 pub const MAX_PROPOSE_AHEAD_SECS: u64 = 5;
-
-/// Evidence this validator keeps at most until it is reported.
-const MAX_HELD_EVIDENCE: usize = 1_024;
 
 /// Tag of a block message on the block channel.
 const TAG_BLOCK: u8 = 0;
@@ -129,8 +127,9 @@ pub struct Application<E, S> {
     context: E,
     ledger: SharedLedger,
     blocks: S,
-    /// Evidence bytes of every fault simplex reported (kept for the slashing step).
-    evidence: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Evidence of the faults simplex reported, one piece per offender and epoch (the
+    /// contract slashes no more), each reported once when it is first held.
+    evidence: Arc<Mutex<HeldEvidence>>,
     /// Sends new evidence on chain, when this validator has a reporter key.
     reporter: Option<Arc<EvidenceReporter>>,
     /// Finalizations simplex reported that the committer has not taken yet: (epoch, view,
@@ -208,9 +207,10 @@ where
             .send_modify(|count| *count = count.wrapping_add(1));
     }
 
-    /// Evidence of faults simplex reported so far.
+    /// The encoded evidence held: the first piece for each offender and epoch simplex
+    /// reported, by epoch then offender (the oldest epochs dropped past a cap).
     pub fn evidence(&self) -> Vec<Vec<u8>> {
-        self.evidence.lock().unwrap().clone()
+        self.evidence.lock().unwrap().pieces()
     }
 
     /// Asks every peer for the block `hash`.
@@ -464,12 +464,11 @@ where
             drop(queue);
             self.wake_committer();
         } else if let Some(evidence) = Evidence::from_activity(&activity) {
-            let bytes = evidence.encode().to_vec();
-            let mut held = self.evidence.lock().unwrap();
-            // A member equivocating every view must not grow this without bound; the
-            // contract slashes one offence per signer and epoch, so a cap loses nothing.
-            if held.len() < MAX_HELD_EVIDENCE && !held.contains(&bytes) {
-                held.push(bytes.clone());
+            // A member equivocating every view adds nothing past its first piece of the
+            // epoch: the contract slashes one offence per signer and epoch.
+            let new = self.evidence.lock().unwrap().hold(&evidence);
+            if new {
+                let bytes = evidence.encode();
                 if let Some(reporter) = self.reporter.clone() {
                     // A dry run checks two BLS signatures: off simplex's reporter, on a
                     // thread that may block briefly.

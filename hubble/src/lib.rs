@@ -10,5 +10,6 @@
 pub mod application;
 pub mod block;
 pub mod engine;
+pub mod evidence_log;
 pub mod ledger;
 pub mod report;
