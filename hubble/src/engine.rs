@@ -5,9 +5,11 @@
 //! votes name their epoch, and an engine accepts only its own. [`EpochEngines`] starts the
 //! engine of an epoch once this node has committed the last block of the epoch before,
 //! reading the committee from that state; the node votes if it is a member and observes
-//! (checks certificates, commits what they finalize) if it is not. An engine stops one epoch
-//! after its successor started, so peers still finishing its epoch can fetch its
-//! certificates meanwhile. The vote, certificate and resolver channels are multiplexed by
+//! (checks certificates, commits what they finalize) if it is not. The previous epoch's
+//! engine keeps running until this node has committed a few blocks of the next one, so peers
+//! still finishing that epoch can fetch its certificates meanwhile; a node that falls further
+//! behind catches up over the open network (the node's `open_network::keep_up`), and the
+//! task then jumps to the epoch of its next block. The vote, certificate and resolver channels are multiplexed by
 //! epoch (`commonware_p2p::utils::mux`); the ledger's block channel is not (a block is a
 //! block in any epoch).
 //!
@@ -32,7 +34,6 @@ use commonware_runtime::buffer::paged::CacheRef;
 use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage};
 use commonware_utils::{NZDuration, NZUsize};
 use rand_core::CryptoRng;
-use std::collections::VecDeque;
 use std::time::Duration;
 use vnt_chain::staking::hook::consensus_committee;
 use vnt_vortex::keys::ValidatorKeys;
@@ -40,8 +41,8 @@ use vnt_vortex::scheme::{BlockDigest, ConsensusCommittee};
 
 /// How often the task looks whether the node committed its epoch's last block.
 const EPOCH_POLL: Duration = Duration::from_millis(100);
-/// Engines kept running at once: the current epoch's and the one before (see module docs).
-const ENGINES_KEPT: usize = 2;
+/// Blocks of a new epoch this node commits before it stops the previous epoch's engine.
+const RETIRE_AFTER: u64 = 4;
 
 /// How an engine waits, and where it keeps its journal.
 #[derive(Clone)]
@@ -159,60 +160,87 @@ where
         let length = self.app.ledger().lock().epoch_length();
         // The epoch of the next block to commit (a node restarting mid-epoch rejoins it).
         let mut epoch = length.map_or(0, |length| (self.head() + 1) / length);
-        let mut running: VecDeque<Handle<()>> = VecDeque::new();
+        let mut retiring: Option<Handle<()>> = None;
         loop {
-            let committee = match self.committee(epoch) {
-                Ok(committee) => committee,
-                Err(reason) => {
-                    let shared = self.app.ledger().lock().shared().clone();
-                    shared.fail(format!("cannot run consensus epoch {epoch}: {reason}"));
-                    return;
-                }
-            };
-            let mut channels = Vec::with_capacity(3);
-            for mux in &mut muxes {
-                match mux.register(epoch).await {
-                    Ok(pair) => channels.push(pair),
-                    // The network is gone: the node is stopping.
-                    Err(_) => return,
-                }
-            }
-            let channels: [_; 3] = channels.try_into().ok().expect("three channels");
-            tracing::info!(
-                epoch,
-                members = committee.members().len(),
-                voting = committee.signer(&self.keys).is_some(),
-                "consensus epoch starts"
-            );
-            let engine = start_engine(
-                self.context.child("engine").with_attribute("epoch", epoch),
-                &self.settings,
-                &committee,
-                &self.keys,
-                &self.app,
-                self.blocker.clone(),
-                self.floor(epoch),
-                channels,
-            );
-            running.push_back(engine);
-            while running.len() > ENGINES_KEPT {
-                if let Some(done) = running.pop_front() {
-                    done.abort();
-                }
-            }
-            let Some(length) = length else {
-                // One engine for ever.
-                if let Some(engine) = running.pop_back() {
-                    let _ = engine.await;
-                }
+            let Some(engine) = self.start_epoch(epoch, &mut muxes).await else {
                 return;
             };
-            let last = (epoch + 1) * length - 1;
-            while self.head() < last {
+            let Some(length) = length else {
+                // One engine for ever.
+                let _ = engine.await;
+                return;
+            };
+            let first = epoch * length;
+            let last = first + length - 1;
+            loop {
+                let head = self.head();
+                // Peers still finishing the epoch before fetch its certificates from the old
+                // engine; once this one has ordered a few blocks, a quorum has moved on and
+                // the old engine would only re-finalize the boundary block.
+                if head >= first + RETIRE_AFTER
+                    && let Some(old) = retiring.take()
+                {
+                    old.abort();
+                }
+                if head >= last {
+                    break;
+                }
                 self.context.sleep(EPOCH_POLL).await;
             }
-            epoch += 1;
+            // The node may have jumped epochs (caught up over the open network meanwhile):
+            // the next engine is the one of the next block to commit.
+            let next = ((self.head() + 1) / length).max(epoch + 1);
+            if let Some(old) = retiring.take() {
+                old.abort();
+            }
+            if next == epoch + 1 {
+                retiring = Some(engine);
+            } else {
+                engine.abort();
+            }
+            epoch = next;
         }
+    }
+
+    /// Starts the engine of `epoch` on its subchannels; `None` if the node is stopping
+    /// (network gone) or failed (committee unreadable, reason given to the node).
+    async fn start_epoch<S>(&self, epoch: u64, muxes: &mut [MuxHandle<S>]) -> Option<Handle<()>>
+    where
+        S: Sender<PublicKey = Identity>,
+    {
+        let (committee, floor) = match self
+            .committee(epoch)
+            .and_then(|c| Ok((c, self.floor(epoch)?)))
+        {
+            Ok(found) => found,
+            Err(reason) => {
+                let shared = self.app.ledger().lock().shared().clone();
+                shared.fail(format!("cannot run consensus epoch {epoch}: {reason}"));
+                return None;
+            }
+        };
+        let mut channels = Vec::with_capacity(3);
+        for mux in muxes.iter_mut() {
+            // An error means the network is gone: the node is stopping.
+            channels.push(mux.register(epoch).await.ok()?);
+        }
+        let channels: [_; 3] = channels.try_into().ok()?;
+        tracing::info!(
+            epoch,
+            members = committee.members().len(),
+            voting = committee.signer(&self.keys).is_some(),
+            "consensus epoch starts"
+        );
+        Some(start_engine(
+            self.context.child("engine").with_attribute("epoch", epoch),
+            &self.settings,
+            &committee,
+            &self.keys,
+            &self.app,
+            self.blocker.clone(),
+            floor,
+            channels,
+        ))
     }
 
     /// This node's committed height.
@@ -238,20 +266,21 @@ where
 
     /// Where `epoch`'s engine starts: the genesis block, or the last block of the epoch
     /// before (committed: the task waits for it).
-    fn floor(&self, epoch: u64) -> BlockDigest {
+    fn floor(&self, epoch: u64) -> Result<BlockDigest, String> {
         let Some(heights) = self.app.ledger().lock().epoch_heights(epoch) else {
-            return self.genesis;
+            return Ok(self.genesis);
         };
         if epoch == 0 {
-            return self.genesis;
+            return Ok(self.genesis);
         }
         let boundary = heights.start() - 1;
         let hash: B256 = self
             .app
             .ledger()
             .lock()
-            .with_chain(|chain| chain.hash_by_number(boundary).ok().flatten())
-            .expect("the task waits until the boundary block is committed");
-        digest_of(hash)
+            .with_chain(|chain| chain.hash_by_number(boundary))
+            .map_err(|error| format!("reading block {boundary}: {error}"))?
+            .ok_or_else(|| format!("block {boundary}, the epoch's floor, is not committed"))?;
+        Ok(digest_of(hash))
     }
 }

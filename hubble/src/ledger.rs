@@ -497,7 +497,12 @@ impl Ledger {
     pub fn note_finalized(&mut self, epoch: u64, view: u64, hash: B256, proof: Vec<u8>) -> bool {
         let round = (epoch, view);
         if self.is_final(&hash) {
-            store_proof(&self.shared.chain.read(), hash, &proof);
+            // A final block keeps the first proof it got: an epoch's last block is finalized
+            // again and again while its engine runs, and one proof is all a peer needs.
+            let chain = self.shared.chain.read();
+            if matches!(chain.store().finality_proof(&hash), Ok(None)) {
+                store_proof(&chain, hash, &proof);
+            }
         } else if self.proofs.len() < MAX_HELD_PROOFS {
             self.proofs.insert(hash, proof);
         }

@@ -147,10 +147,14 @@ fn a_finalization_that_skips_heights_commits_the_ancestors_first() {
         Some(&b"proof of the third"[..])
     );
     assert_eq!(proof(&ledger, blocks[1].hash()), None);
-    // Reported again (as after a restart): nothing to do but keep the newer proof.
+    // Reported again (as after a restart, or an epoch's last block finalized again):
+    // nothing to do, and the first proof stays.
     ledger.note_finalized(0, 9, last, b"proof again".to_vec());
     assert_eq!(ledger.advance().unwrap(), None);
-    assert_eq!(proof(&ledger, last).as_deref(), Some(&b"proof again"[..]));
+    assert_eq!(
+        proof(&ledger, last).as_deref(),
+        Some(&b"proof of the third"[..])
+    );
 }
 
 #[test]
@@ -344,4 +348,96 @@ fn a_block_sealed_by_anyone_but_the_rounds_leader_is_refused() {
             Readiness::Executed
         );
     }
+}
+
+#[test]
+fn an_epoch_orders_only_its_heights_and_proposes_its_last_block_again() {
+    let keys: Vec<ValidatorKeys> = (0..4)
+        .map(|index| ValidatorKeys::devnet(7, index))
+        .collect();
+    let genesis = validator_genesis(keys.iter().enumerate().map(|(index, keys)| {
+        (
+            keys,
+            Address::with_last_byte(0xC0 + index as u8),
+            vnt(10_000),
+        )
+    }));
+    let length = genesis.config.staking.as_ref().unwrap().epoch_length;
+    let open = |sealer: Option<Sealer>| {
+        let (chain, dir) = temp_chain(genesis.clone());
+        let shared = Arc::new(Shared::new(chain, PoolConfig::default(), Address::ZERO));
+        (Ledger::new(shared, sealer), dir)
+    };
+    let (mut proposer, _p) = open(Some(Sealer::new(&keys[0])));
+    let (mut verifier, _v) = open(None);
+    let leader = Sealer::new(&keys[0]).identity();
+    assert_eq!(proposer.epoch_heights(0), Some(1..=length - 1));
+    assert_eq!(proposer.epoch_heights(1), Some(length..=2 * length - 1));
+
+    // Epoch 0's blocks, up to its last.
+    let mut parent = head_hash(&proposer);
+    let mut chain = Vec::new();
+    for second in 1..length {
+        let block = proposer.propose(parent, 0, second).unwrap().unwrap();
+        verifier.hear(block.clone());
+        assert_eq!(
+            verifier.verify(parent, block.hash(), 0, leader).unwrap(),
+            Readiness::Executed
+        );
+        parent = block.hash();
+        chain.push(block);
+    }
+    let last = chain.last().unwrap().clone();
+    assert_eq!(last.number(), length - 1);
+
+    // On its last block epoch 0 proposes that block again, and verifies it as such.
+    let again = proposer.propose(last.hash(), 0, length).unwrap().unwrap();
+    assert_eq!(again.hash(), last.hash());
+    assert_eq!(
+        verifier
+            .verify(last.hash(), last.hash(), 0, leader)
+            .unwrap(),
+        Readiness::Executed
+    );
+    // Any other block proposed again is refused.
+    let middle = &chain[3];
+    assert!(matches!(
+        verifier
+            .verify(middle.hash(), middle.hash(), 0, leader)
+            .unwrap(),
+        Readiness::Invalid(_)
+    ));
+
+    // The next block belongs to epoch 1: epoch 0 refuses it, epoch 1 takes it.
+    let next = proposer.propose(last.hash(), 1, length).unwrap().unwrap();
+    assert_eq!(next.number(), length);
+    verifier.hear(next.clone());
+    match verifier
+        .verify(last.hash(), next.hash(), 0, leader)
+        .unwrap()
+    {
+        Readiness::Invalid(reason) => assert!(
+            reason.contains("outside the heights") && reason.contains("epoch 0"),
+            "{reason}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        verifier
+            .verify(last.hash(), next.hash(), 1, leader)
+            .unwrap(),
+        Readiness::Executed
+    );
+    // And epoch 1 refuses epoch 0's blocks.
+    assert!(matches!(
+        verifier
+            .verify(
+                chain[0].block().header.parent_hash,
+                chain[0].hash(),
+                1,
+                leader
+            )
+            .unwrap(),
+        Readiness::Invalid(_)
+    ));
 }

@@ -260,6 +260,56 @@ pub async fn catch_up_before_voting(
     }
 }
 
+/// How often a validator compares its head with its open-network peers'.
+const KEEP_UP_EVERY: Duration = Duration::from_secs(5);
+
+/// Keeps a running validator within reach of consensus: whenever an open-network peer has
+/// finalized more than `behind` blocks past this node's head, catches up over sync. A
+/// validator that fell more than an epoch behind (a long partition, a stalled machine) would
+/// otherwise stay behind for good: the engines of the epochs it missed are gone from its
+/// peers. Runs until the node stops.
+pub async fn keep_up(
+    shared: Arc<Shared>,
+    network: NetHandle,
+    committee: ConsensusCommittee,
+    behind: u64,
+) {
+    loop {
+        tokio::time::sleep(KEEP_UP_EVERY).await;
+        catch_up_if_behind(&shared, &network, &committee, behind).await;
+    }
+}
+
+/// One round of [`keep_up`]: catches up if the best peer is more than `behind` blocks ahead;
+/// returns the blocks imported.
+pub async fn catch_up_if_behind(
+    shared: &Arc<Shared>,
+    network: &NetHandle,
+    committee: &ConsensusCommittee,
+    behind: u64,
+) -> u64 {
+    let head = shared.chain.read().head().number;
+    let Ok(Some((_, status))) = network.best_peer().await else {
+        return 0;
+    };
+    if status.height <= head.saturating_add(behind) {
+        return 0;
+    }
+    tracing::info!(
+        head,
+        peer = status.height,
+        "far behind the open network; catching up over sync"
+    );
+    let mut importer = Follower::new(shared.clone(), committee);
+    match catch_up(network, &mut importer, FollowOptions::default()).await {
+        Ok(caught_up) => caught_up.imported,
+        Err(error) => {
+            tracing::info!(%error, "catching up over the open network failed");
+            0
+        }
+    }
+}
+
 /// Stores finalized blocks from peers: holds unproven ones until a proven descendant arrives,
 /// then executes and commits them all in order.
 pub struct Follower<'a> {

@@ -34,7 +34,7 @@ use vnt_chain::staking::seal::Sealer;
 use vnt_hubble::application::{Application, SharedLedger};
 use vnt_hubble::block::{MAX_BLOCK_BYTES, digest_of};
 use vnt_hubble::engine::{EngineSettings, EpochEngines};
-use vnt_hubble::ledger::Ledger;
+use vnt_hubble::ledger::{Ledger, consensus_epoch_length};
 use vnt_hubble::report::EvidenceReporter;
 use vnt_vortex::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
 
@@ -90,8 +90,16 @@ async fn serve(
     };
     match (config.role, open_network) {
         (Role::Validator, network) => {
-            if let Some(network) = &network {
-                open_network::catch_up_before_voting(&shared, network, &committee).await;
+            if let Some(network) = network {
+                open_network::catch_up_before_voting(&shared, &network, &committee).await;
+                // Consensus fetches blocks only within an epoch (or, without epochs, 1,024
+                // blocks) of the head; further behind, the open network brings it back.
+                let behind = consensus_epoch_length(&shared.chain.read())
+                    .unwrap_or(vnt_hubble::ledger::MAX_HEARD_AHEAD);
+                let (shared, committee) = (shared.clone(), committee.clone());
+                context
+                    .child("keep_up")
+                    .spawn(move |_| open_network::keep_up(shared, network, committee, behind));
             }
             start_consensus(&context, &config, &committee, &shared)?
         }

@@ -258,27 +258,82 @@ async fn peers_get_status_and_blocks_while_a_commit_holds_the_chain_and_gossip_w
     .expect("the gossiped transaction is admitted once the commit is over");
 }
 
+/// A node serving proven blocks on the open network, and a fresh node at height 0 that
+/// bootstrapped from it.
+struct ServedAndFresh {
+    server: Arc<Shared>,
+    blocks: Vec<LedgerBlock>,
+    fresh: Arc<Shared>,
+    /// The fresh node's network.
+    network: NetHandle,
+    _server_network: NetHandle,
+    _directories: [tempfile::TempDir; 2],
+}
+
+impl ServedAndFresh {
+    async fn start(count: usize) -> Self {
+        let (server, blocks, server_dir) = proven_node(count);
+        let mut settings = NetConfig::new(7, NetConfig::generate_identity());
+        settings.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+        let server_network = join(settings, &server).await.unwrap();
+        let (fresh, fresh_dir) = fresh_node();
+        let mut settings = NetConfig::new(7, NetConfig::generate_identity());
+        settings.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+        settings.bootnodes = server_network.listen_addrs().await.unwrap();
+        let network = join(settings, &fresh).await.unwrap();
+        Self {
+            server,
+            blocks,
+            fresh,
+            network,
+            _server_network: server_network,
+            _directories: [server_dir, fresh_dir],
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_validator_further_behind_than_consensus_fetches_catches_up_before_voting() {
     let behind = vnt_hubble::ledger::MAX_HEARD_AHEAD as usize + 8;
-    let (server_shared, chain, _server_dir) = proven_node(behind);
-    let mut settings = NetConfig::new(7, NetConfig::generate_identity());
-    settings.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
-    let server = join(settings, &server_shared).await.unwrap();
-
-    let (validator, _dir) = fresh_node();
-    let mut settings = NetConfig::new(7, NetConfig::generate_identity());
-    settings.listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
-    settings.bootnodes = server.listen_addrs().await.unwrap();
-    let network = join(settings, &validator).await.unwrap();
+    let nodes = ServedAndFresh::start(behind).await;
     let (_, members) = committee(0, 4);
     let imported = tokio::time::timeout(
         DEADLINE,
-        catch_up_before_voting(&validator, &network, &members),
+        catch_up_before_voting(&nodes.fresh, &nodes.network, &members),
     )
     .await
     .expect("the catch-up ends");
     assert_eq!(imported, behind as u64);
-    assert_eq!(head(&validator), head(&server_shared));
-    assert_eq!(head(&validator).1, chain[behind - 1].hash());
+    assert_eq!(head(&nodes.fresh), head(&nodes.server));
+    assert_eq!(head(&nodes.fresh).1, nodes.blocks[behind - 1].hash());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_validator_catches_up_only_when_further_behind_than_its_threshold() {
+    let nodes = ServedAndFresh::start(20).await;
+    let (validator, network, server) = (&nodes.fresh, &nodes.network, &nodes.server);
+    let (_, members) = committee(0, 4);
+    // Wait until the peers see each other (the first check could find nobody yet).
+    tokio::time::timeout(DEADLINE, async {
+        while network.best_peer().await.ok().flatten().is_none() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the server is reachable");
+    // Within the threshold nothing happens: consensus fetches what is missing itself.
+    assert_eq!(
+        catch_up_if_behind(validator, network, &members, 20).await,
+        0
+    );
+    assert_eq!(head(validator).0, 0);
+    // Past it, the validator syncs to the peer's head.
+    let imported = tokio::time::timeout(
+        DEADLINE,
+        catch_up_if_behind(validator, network, &members, 19),
+    )
+    .await
+    .expect("the catch-up ends");
+    assert_eq!(imported, 20);
+    assert_eq!(head(validator), head(server));
 }
