@@ -9,6 +9,7 @@
 //! most one block's execution.
 
 use crate::block::LedgerBlock;
+use crate::epochs::{consensus_epoch_length, epoch_heights};
 use alloy_consensus::Header;
 use alloy_primitives::B256;
 use std::collections::{BTreeMap, BTreeSet};
@@ -342,16 +343,14 @@ impl Ledger {
         Ok(Readiness::Executed)
     }
 
-    /// Blocks per consensus epoch ([`consensus_epoch_length`]).
+    /// Blocks per consensus epoch (`crate::epochs`).
     pub fn epoch_length(&self) -> Option<u64> {
         self.with_chain(consensus_epoch_length)
     }
 
     /// The heights consensus epoch `epoch` orders, if the chain has epochs.
     pub fn epoch_heights(&self, epoch: u64) -> Option<std::ops::RangeInclusive<u64>> {
-        let length = self.epoch_length()?;
-        let first = epoch.saturating_mul(length).max(1);
-        Some(first..=epoch.saturating_add(1).saturating_mul(length) - 1)
+        Some(epoch_heights(self.epoch_length()?, epoch))
     }
 
     /// Proposes a block on `parent` in consensus epoch `epoch` at unix time `now` from the
@@ -562,20 +561,6 @@ fn store_proof(chain: &Chain, hash: B256, proof: &[u8]) {
     if let Err(error) = chain.store().put_finality_proof(&hash, proof) {
         tracing::warn!(%hash, %error, "cannot store a finality proof");
     }
-}
-
-/// Blocks per consensus epoch on a chain of validators (sealed blocks, staking epochs):
-/// each epoch has its own committee and engine (`crate::engine`). `None` where one engine
-/// runs for ever.
-pub fn consensus_epoch_length(chain: &Chain) -> Option<u64> {
-    let staking = chain.config().staking.as_ref()?;
-    chain.takes_seals().then_some(staking.epoch_length)
-}
-
-/// The consensus epoch whose engine finalizes block `height` on `chain` (0 on a chain
-/// without epochs).
-pub fn consensus_epoch_of(chain: &Chain, height: u64) -> u64 {
-    consensus_epoch_length(chain).map_or(0, |length| height / length)
 }
 
 /// The identity a header's seal names, if its `extra_data` starts with a seal (a reward

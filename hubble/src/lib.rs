@@ -10,6 +10,7 @@
 pub mod application;
 pub mod block;
 pub mod engine;
+pub mod epochs;
 pub mod evidence_log;
 pub mod ledger;
 pub mod report;

@@ -170,9 +170,10 @@ impl Cluster {
         Self::with_committee(context, link, genesis, ordered, committee).await
     }
 
-    /// The committee of epoch 0; validator `i` is its participant `i`.
-    pub fn first_committee(&self) -> &ConsensusCommittee {
-        &self.committee
+    /// The staking accounts of epoch 0's committee; validator `i` is its participant `i`.
+    pub fn first_members(&self) -> Vec<Address> {
+        let members = self.committee.members().iter();
+        members.map(|member| Address::from(member.id)).collect()
     }
 
     /// As [`Cluster::new`], with chains opened from `genesis` and `committee` voting in epoch

@@ -12,7 +12,7 @@ use vnt_chain::staking::StakingConfig;
 use vnt_chain::staking::hook::consensus_committee;
 use vnt_chain::testing::validator_genesis;
 use vnt_chain::token::vnt;
-use vnt_hubble::ledger::consensus_epoch_of;
+use vnt_hubble::epochs::consensus_epoch_of;
 use vnt_vortex::finality::check_finalization;
 
 /// Simulated time any one phase may take before the scenario fails.

@@ -84,12 +84,7 @@ fn committee_members_are_paid_exactly_what_the_finalized_certificates_say() {
         let genesis = rewarding_genesis(&keys);
         let staked = genesis.config.staking.as_ref().unwrap().genesis_bonded();
         let mut cluster = Cluster::staked(context, lossy_link(), genesis, keys).await;
-        let members: Vec<Address> = cluster
-            .first_committee()
-            .members()
-            .iter()
-            .map(|m| Address::from(m.id))
-            .collect();
+        let members: Vec<Address> = cluster.first_members();
         let everyone: Vec<usize> = (0..VALIDATORS).collect();
         for &index in &everyone {
             cluster.start(index).await;

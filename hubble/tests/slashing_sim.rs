@@ -165,12 +165,7 @@ fn a_double_voter_is_reported_by_the_validators_slashed_and_leaves_the_committee
         let mut cluster = Cluster::staked(context, lossy_link(), genesis, keys).await;
         // The committee consensus runs in epoch 0 is every bonded validator, as the view
         // `committee(0)` names them; validator `i` is its participant `i`.
-        let members: Vec<Address> = cluster
-            .first_committee()
-            .members()
-            .iter()
-            .map(|m| Address::from(m.id))
-            .collect();
+        let members: Vec<Address> = cluster.first_members();
         let mut sorted = members.clone();
         sorted.sort();
         let mut viewed = cluster.with_chain(0, |c| committee_accounts(c, 0));

@@ -21,7 +21,7 @@ use vnt_chain::node::Shared;
 use vnt_chain::staking::hook::consensus_committee;
 use vnt_chain::tx::verify_raw;
 use vnt_hubble::block::{LedgerBlock, MAX_BLOCK_BYTES};
-use vnt_hubble::ledger::consensus_epoch_of;
+use vnt_hubble::epochs::consensus_epoch_of;
 use vnt_net::follow::{BlockImporter, FollowOptions, catch_up};
 use vnt_net::{GossipValidator, NetConfig, NetEvent, NetHandle, Network, Verdict};
 use vnt_vortex::finality::check_finalization;

@@ -34,7 +34,8 @@ use vnt_chain::staking::seal::Sealer;
 use vnt_hubble::application::{Application, SharedLedger};
 use vnt_hubble::block::{MAX_BLOCK_BYTES, digest_of};
 use vnt_hubble::engine::{EngineSettings, EpochEngines};
-use vnt_hubble::ledger::{Ledger, consensus_epoch_length};
+use vnt_hubble::epochs::consensus_epoch_length;
+use vnt_hubble::ledger::Ledger;
 use vnt_hubble::report::EvidenceReporter;
 use vnt_vortex::scheme::{BlockDigest, ConsensusCommittee, VortexScheme};
 

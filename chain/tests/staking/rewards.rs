@@ -319,16 +319,48 @@ fn blocks_pay_their_producer_and_the_route_pool_and_a_certificate_pays_its_signe
     assert_eq!(view(&follower, IStaking::lastRewardedBlockCall {}), 4);
 }
 
+/// Block 1 on a producer and a follower, its certificate stored on the producer, and
+/// block 2 proposed there, carrying it (not yet on the follower).
+struct BlockTwo {
+    producer: Chain,
+    follower: Chain,
+    first_hash: B256,
+    certificate: Vec<u8>,
+    second: StoredBlock,
+    _directories: [tempfile::TempDir; 2],
+}
+
+impl BlockTwo {
+    fn carrying_block_ones_certificate(network: &Network) -> Self {
+        let (mut producer, producer_dir) = network.chain();
+        let (mut follower, follower_dir) = network.chain();
+        let first = make_block(&mut producer, &network.sealers[0], Vec::new());
+        let first_hash = first.header.hash_slow();
+        follow(&mut follower, &first);
+        let certificate = network.certify(&producer, first_hash, QUORUM);
+        let second = make_block(&mut producer, &network.sealers[1], Vec::new());
+        Self {
+            producer,
+            follower,
+            first_hash,
+            certificate,
+            second,
+            _directories: [producer_dir, follower_dir],
+        }
+    }
+}
+
 #[test]
 fn a_certificate_that_does_not_hold_is_refused_on_import_by_its_reason() {
     let network = Network::new(reward());
-    let (mut producer, _p) = network.chain();
-    let (mut follower, _f) = network.chain();
-    let first = make_block(&mut producer, &network.sealers[0], Vec::new());
-    let first_hash = first.header.hash_slow();
-    follow(&mut follower, &first);
-    let certificate = network.certify(&producer, first_hash, QUORUM);
-    let second = make_block(&mut producer, &network.sealers[1], Vec::new());
+    let BlockTwo {
+        mut producer,
+        mut follower,
+        first_hash,
+        certificate,
+        second,
+        _directories,
+    } = BlockTwo::carrying_block_ones_certificate(&network);
 
     // Cut short.
     let short = carrying(&second, &certificate[..certificate.len() - 1]);
@@ -398,13 +430,13 @@ fn a_certificate_that_does_not_hold_is_refused_on_import_by_its_reason() {
 #[test]
 fn a_certificate_signed_by_another_epochs_committee_is_refused_by_its_epoch() {
     let network = Network::new(reward());
-    let (mut producer, _p) = network.chain();
-    let (mut follower, _f) = network.chain();
-    let first = make_block(&mut producer, &network.sealers[0], Vec::new());
-    let first_hash = first.header.hash_slow();
-    follow(&mut follower, &first);
-    network.certify(&producer, first_hash, QUORUM);
-    let second = make_block(&mut producer, &network.sealers[1], Vec::new());
+    let BlockTwo {
+        mut follower,
+        first_hash,
+        second,
+        _directories,
+        ..
+    } = BlockTwo::carrying_block_ones_certificate(&network);
 
     // Epoch 1's committee, stored since genesis, signs block 1 (of epoch 0) under its own
     // epoch: a valid quorum signature, but not one consensus could have made.
